@@ -1,0 +1,159 @@
+package s3copy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
+)
+
+// Props configures an S3Copy.
+type Props struct {
+	// SourceBucket holds the RDS exports (the staging export bucket). Required.
+	SourceBucket awss3.IBucket
+	// SourceKey encrypts the exports. Default: no KMS permissions on the
+	// source (objects not encrypted with a customer-managed key).
+	SourceKey awskms.IKey
+	// DestinationBucket receives the Hive-style copy. Required.
+	DestinationBucket awss3.IBucket
+	// DestinationKey is the destination's KMS key: copies are written with
+	// SSE-KMS under this key, given by full ARN so it works across accounts.
+	// Default: copies take the destination bucket's default encryption.
+	DestinationKey awskms.IKey
+	// DestinationPrefix starts every destination key, e.g. "rds/".
+	// Default: none (keys start with the database name).
+	DestinationPrefix string
+	// MetadataPrefix is where export metadata files (export_info_*.json,
+	// export_tables_info_*.json) go, below DestinationPrefix, as
+	// "<MetadataPrefix>/<source identifier>/<partition>/<file>".
+	// Default: "_export_metadata".
+	MetadataPrefix string
+	// PartitionKey names the partition folder. Default: "partition_datetime".
+	PartitionKey string
+	// PartitionValuePicture formats the snapshot time (UTC) into the
+	// partition value, as a JSONata $fromMillis picture string.
+	// Default: "[Y0001][M01][D01]T[H01][m01][s01]Z" (e.g. 20261124T030405Z).
+	PartitionValuePicture string
+	// MaxConcurrency is the number of child executions a Distributed Map runs
+	// at once. Default: 1000.
+	MaxConcurrency int
+	// ItemsPerBatch is the number of objects one child execution copies.
+	// Default: 500.
+	ItemsPerBatch int
+	// MultipartThreshold is the size above which an object is copied by a
+	// multipart copy in its own Standard execution instead of a CopyObject in
+	// an Express child. Between 5 MiB and 5 GiB. Default: 1 GiB.
+	MultipartThreshold int64
+	// Timeout of one copy run. Default: 24 hours.
+	Timeout awscdk.Duration
+
+	// LogLevel of the state machines' execution logs. Default: ERROR.
+	LogLevel awsstepfunctions.LogLevel
+	// LogRetention of the execution log groups. Default: three months.
+	LogRetention awslogs.RetentionDays
+}
+
+// Defaults and S3's limits.
+const (
+	DefaultPartitionKey          = "partition_datetime"
+	DefaultPartitionValuePicture = "[Y0001][M01][D01]T[H01][m01][s01]Z"
+	DefaultMetadataPrefix        = "_export_metadata"
+	DefaultMaxConcurrency        = 1000
+	DefaultItemsPerBatch         = 500
+	DefaultMultipartThreshold    = 1 << 30
+
+	mib              = 1 << 20
+	maxCopyObject    = 5 << 30 // CopyObject's and a part's upper limit
+	minPartSize      = 5 * mib
+	maxBatchBytes    = 128 << 10
+	childConcurrency = 10
+	largeConcurrency = 4
+)
+
+type settings struct {
+	Props
+	timeout awscdk.Duration
+}
+
+func (p *Props) settings() (*settings, error) {
+	if p == nil {
+		return nil, fmt.Errorf("s3copy: props are required")
+	}
+	s := &settings{Props: *p}
+	if p.SourceBucket == nil {
+		return nil, fmt.Errorf("s3copy: SourceBucket is required")
+	}
+	if p.DestinationBucket == nil {
+		return nil, fmt.Errorf("s3copy: DestinationBucket is required")
+	}
+	if s.PartitionKey == "" {
+		s.PartitionKey = DefaultPartitionKey
+	}
+	if s.PartitionValuePicture == "" {
+		s.PartitionValuePicture = DefaultPartitionValuePicture
+	}
+	if s.MetadataPrefix == "" {
+		s.MetadataPrefix = DefaultMetadataPrefix
+	}
+	if s.MaxConcurrency == 0 {
+		s.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if s.ItemsPerBatch == 0 {
+		s.ItemsPerBatch = DefaultItemsPerBatch
+	}
+	if s.MultipartThreshold == 0 {
+		s.MultipartThreshold = DefaultMultipartThreshold
+	}
+	if strings.ContainsAny(s.PartitionKey, "/=") || strings.TrimSpace(s.PartitionKey) != s.PartitionKey {
+		return nil, fmt.Errorf("s3copy: PartitionKey must not contain '/', '=' or surrounding spaces, got %q", s.PartitionKey)
+	}
+	if strings.Contains(s.PartitionValuePicture, "/") {
+		return nil, fmt.Errorf("s3copy: PartitionValuePicture must not produce '/', got %q", s.PartitionValuePicture)
+	}
+	if !strings.Contains(s.PartitionValuePicture, "[") {
+		return nil, fmt.Errorf("s3copy: PartitionValuePicture must hold at least one [component] of the snapshot time, got %q", s.PartitionValuePicture)
+	}
+	for _, pf := range []struct{ name, value string }{{"DestinationPrefix", s.DestinationPrefix}, {"MetadataPrefix", s.MetadataPrefix}} {
+		if sfnkit.Unresolved(pf.value) {
+			continue
+		}
+		if strings.HasPrefix(pf.value, "/") || strings.Contains(pf.value, "//") {
+			return nil, fmt.Errorf("s3copy: %s must not start with '/' nor contain '//', got %q", pf.name, pf.value)
+		}
+	}
+	if strings.Trim(s.MetadataPrefix, "/") == "" {
+		return nil, fmt.Errorf("s3copy: MetadataPrefix must name a folder, got %q", s.MetadataPrefix)
+	}
+	if s.MaxConcurrency < 1 || s.MaxConcurrency > 10000 {
+		return nil, fmt.Errorf("s3copy: MaxConcurrency must be between 1 and 10000, got %d", s.MaxConcurrency)
+	}
+	if s.ItemsPerBatch < 1 || s.ItemsPerBatch > 1000 {
+		return nil, fmt.Errorf("s3copy: ItemsPerBatch must be between 1 and 1000, got %d", s.ItemsPerBatch)
+	}
+	if s.MultipartThreshold < minPartSize || s.MultipartThreshold > maxCopyObject {
+		return nil, fmt.Errorf("s3copy: MultipartThreshold must be between %d (5 MiB) and %d (5 GiB) bytes, got %d", minPartSize, int64(maxCopyObject), s.MultipartThreshold)
+	}
+	s.timeout = p.Timeout
+	if s.timeout == nil {
+		s.timeout = awscdk.Duration_Hours(jsii.Number(24))
+	}
+	if _, err := sfnkit.Seconds("s3copy: Timeout", s.timeout); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// destinationPrefix is DestinationPrefix with exactly one trailing slash, or "".
+func (s *settings) destinationPrefix() string {
+	if s.DestinationPrefix == "" || strings.HasSuffix(s.DestinationPrefix, "/") {
+		return s.DestinationPrefix
+	}
+	return s.DestinationPrefix + "/"
+}

@@ -1,0 +1,223 @@
+// Package cdktest helps the project's tests read synthesized templates:
+// jsii assertion failures turned into test failures, CloudFormation
+// intrinsics resolved to readable stand-ins, and state machine definitions
+// parsed into maps.
+package cdktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Stand-ins for pseudo parameters in resolved values.
+const (
+	Account   = "111122223333"
+	Region    = "ap-northeast-1"
+	Partition = "aws"
+)
+
+// Check runs a jsii assertion, turning its panic into a test failure that
+// does not end the whole test binary.
+func Check(t testing.TB, assertion func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%v", r)
+		}
+	}()
+	assertion()
+}
+
+// NewStack returns a stack in a fresh app, with a fixed environment so ARNs
+// resolve to readable values.
+func NewStack(id string) awscdk.Stack {
+	app := awscdk.NewApp(&awscdk.AppProps{
+		AnalyticsReporting: jsii.Bool(false),
+		Context:            &map[string]interface{}{"aws:cdk:enable-path-metadata": true},
+	})
+	return awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String(Account), Region: jsii.String(Region)},
+	})
+}
+
+// Template is a synthesized template as plain JSON values.
+type Template struct {
+	T         assertions.Template
+	Resources map[string]map[string]any
+}
+
+// FromStack synthesizes stack.
+func FromStack(stack awscdk.Stack) Template {
+	tpl := assertions.Template_FromStack(stack, nil)
+	raw := *tpl.ToJSON()
+	b, err := json.Marshal(raw)
+	if err != nil {
+		panic(err)
+	}
+	var doc struct {
+		Resources map[string]map[string]any
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		panic(err)
+	}
+	return Template{T: tpl, Resources: doc.Resources}
+}
+
+// OfType returns the logical ids of resources of a type, sorted.
+func (t Template) OfType(typ string) []string {
+	var ids []string
+	for id, r := range t.Resources {
+		if r["Type"] == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Props returns a resource's resolved properties.
+func (t Template) Props(logicalID string) map[string]any {
+	p, _ := Resolve(t.Resources[logicalID]["Properties"]).(map[string]any)
+	return p
+}
+
+// Resolve replaces CloudFormation intrinsics with readable stand-ins:
+// {"Ref": "X"} → "${X}", {"Fn::GetAtt": ["X", "Arn"]} → "${X.Arn}",
+// pseudo parameters → the constants above, Fn::Join → the joined string.
+func Resolve(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if len(v) == 1 {
+			for k, arg := range v {
+				switch k {
+				case "Ref":
+					return resolveRef(arg.(string))
+				case "Fn::GetAtt":
+					parts := arg.([]any)
+					return fmt.Sprintf("${%s.%s}", parts[0], parts[1])
+				case "Fn::Join":
+					parts := arg.([]any)
+					var b strings.Builder
+					for i, p := range parts[1].([]any) {
+						if i > 0 {
+							b.WriteString(parts[0].(string))
+						}
+						b.WriteString(fmt.Sprint(Resolve(p)))
+					}
+					return b.String()
+				case "Fn::Select":
+					parts := arg.([]any)
+					list, ok := Resolve(parts[1]).([]any)
+					if !ok {
+						return v
+					}
+					return list[int(parts[0].(float64))]
+				case "Fn::Split":
+					parts := arg.([]any)
+					s := fmt.Sprint(Resolve(parts[1]))
+					var out []any
+					for _, p := range strings.Split(s, parts[0].(string)) {
+						out = append(out, p)
+					}
+					return out
+				}
+			}
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = Resolve(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = Resolve(e)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+func resolveRef(name string) string {
+	switch name {
+	case "AWS::AccountId":
+		return Account
+	case "AWS::Region":
+		return Region
+	case "AWS::Partition":
+		return Partition
+	case "AWS::URLSuffix":
+		return "amazonaws.com"
+	}
+	return "${" + name + "}"
+}
+
+// Definition returns the resolved, parsed definition of a state machine.
+func (t Template) Definition(logicalID string) (map[string]any, error) {
+	s, ok := Resolve(t.Resources[logicalID]["Properties"].(map[string]any)["DefinitionString"]).(string)
+	if !ok {
+		return nil, fmt.Errorf("%s has no DefinitionString", logicalID)
+	}
+	var def map[string]any
+	if err := json.Unmarshal([]byte(s), &def); err != nil {
+		return nil, fmt.Errorf("definition of %s: %w", logicalID, err)
+	}
+	return def, nil
+}
+
+// StateMachineByPath returns the logical id of the state machine whose
+// construct path ends with pathSuffix (e.g. "RdsExport/StateMachine").
+func (t Template) StateMachineByPath(pathSuffix string) (string, error) {
+	return t.ByPath("AWS::StepFunctions::StateMachine", pathSuffix)
+}
+
+// ByPath returns the logical id of the one resource of typ whose construct
+// path (aws:cdk:path metadata) ends with pathSuffix + "/Resource" or pathSuffix.
+func (t Template) ByPath(typ, pathSuffix string) (string, error) {
+	var found []string
+	for id, r := range t.Resources {
+		if r["Type"] != typ {
+			continue
+		}
+		md, _ := r["Metadata"].(map[string]any)
+		p, _ := md["aws:cdk:path"].(string)
+		if strings.HasSuffix(p, "/"+pathSuffix) || strings.HasSuffix(p, "/"+pathSuffix+"/Resource") {
+			found = append(found, id)
+		}
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("want one %s at path */%s, found %v", typ, pathSuffix, found)
+	}
+	return found[0], nil
+}
+
+// States returns every state of a definition by name, including the states
+// of Map item processors and Parallel branches.
+func States(def map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	var walk func(states map[string]any)
+	walk = func(states map[string]any) {
+		for name, s := range states {
+			st := s.(map[string]any)
+			out[name] = st
+			if p, ok := st["ItemProcessor"].(map[string]any); ok {
+				walk(p["States"].(map[string]any))
+			}
+			if bs, ok := st["Branches"].([]any); ok {
+				for _, b := range bs {
+					walk(b.(map[string]any)["States"].(map[string]any))
+				}
+			}
+		}
+	}
+	walk(def["States"].(map[string]any))
+	return out
+}
