@@ -221,3 +221,116 @@ func States(def map[string]any) map[string]map[string]any {
 	walk(def["States"].(map[string]any))
 	return out
 }
+
+// Statement is an IAM policy statement with intrinsics resolved and actions
+// and resources as lists.
+type Statement struct {
+	Effect    string
+	Actions   []string
+	Resources []string
+	Principal any
+	Condition any
+}
+
+// RoleStatements returns the statements of every AWS::IAM::Policy attached
+// to the role with logical id roleID.
+func (t Template) RoleStatements(roleID string) []Statement {
+	var out []Statement
+	for _, id := range t.OfType("AWS::IAM::Policy") {
+		p := t.Resources[id]["Properties"].(map[string]any)
+		attached := false
+		for _, r := range p["Roles"].([]any) {
+			if ref, ok := r.(map[string]any)["Ref"]; ok && ref == roleID {
+				attached = true
+			}
+		}
+		if attached {
+			out = append(out, statements(p["PolicyDocument"])...)
+		}
+	}
+	return out
+}
+
+// ResourcePolicyStatements returns the statements of a resource's policy
+// property (KeyPolicy, PolicyDocument, AssumeRolePolicyDocument...).
+func (t Template) ResourcePolicyStatements(logicalID, property string) []Statement {
+	return statements(t.Resources[logicalID]["Properties"].(map[string]any)[property])
+}
+
+func statements(doc any) []Statement {
+	var out []Statement
+	d := Resolve(doc).(map[string]any)
+	for _, s := range d["Statement"].([]any) {
+		st := s.(map[string]any)
+		out = append(out, Statement{
+			Effect:    fmt.Sprint(st["Effect"]),
+			Actions:   strs(st["Action"]),
+			Resources: strs(st["Resource"]),
+			Principal: st["Principal"],
+			Condition: st["Condition"],
+		})
+	}
+	return out
+}
+
+func strs(v any) []string {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, len(v))
+		for i, e := range v {
+			out[i] = fmt.Sprint(e)
+		}
+		sort.Strings(out)
+		return out
+	}
+	return []string{fmt.Sprint(v)}
+}
+
+// ActionsOn returns, sorted and de-duplicated, the actions statements allow
+// on resource.
+func ActionsOn(sts []Statement, resource string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sts {
+		for _, r := range s.Resources {
+			if r != resource {
+				continue
+			}
+			for _, a := range s.Actions {
+				if !seen[a] {
+					seen[a] = true
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AllActions returns every action the statements allow, sorted and
+// de-duplicated.
+func AllActions(sts []Statement) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sts {
+		for _, a := range s.Actions {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Ref and Arn render the stand-ins Resolve produces.
+func Ref(logicalID string) string { return "${" + logicalID + "}" }
+
+// Arn is the stand-in of {"Fn::GetAtt": [logicalID, "Arn"]}.
+func Arn(logicalID string) string { return "${" + logicalID + ".Arn}" }

@@ -1,0 +1,169 @@
+package demo
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// SQL is the seed's demo schema and rows: tables city, country and
+// countrylanguage.
+//
+//go:embed demo.sql
+var SQL string
+
+// DatabaseName is the demo cluster's default database.
+const DatabaseName = "postgres"
+
+// Props configures DemoResources.
+type Props struct {
+	// MaxCapacity of the Serverless v2 writer, in ACUs. Default: 4.
+	MaxCapacity float64
+	// RemovalPolicy of the cluster, keys and buckets. Buckets must be emptied
+	// before they can be deleted. Default: DESTROY (a demo keeps nothing).
+	RemovalPolicy awscdk.RemovalPolicy
+}
+
+// DemoResources is the seed's demo: an Aurora PostgreSQL Serverless v2
+// cluster with the Data API in a two-AZ VPC, the export bucket and key, and
+// the destination bucket and key.
+type DemoResources struct {
+	constructs.Construct
+	vpc               awsec2.Vpc
+	cluster           awsrds.DatabaseCluster
+	exportKey         awskms.Key
+	exportBucket      awss3.Bucket
+	destinationKey    awskms.Key
+	destinationBucket awss3.Bucket
+}
+
+// Vpc returns the VPC (2 AZs, 1 NAT gateway).
+func (d *DemoResources) Vpc() awsec2.Vpc { return d.vpc }
+
+// Cluster returns the Aurora PostgreSQL cluster.
+func (d *DemoResources) Cluster() awsrds.DatabaseCluster { return d.cluster }
+
+// ExportKey returns the key the export bucket and exports are encrypted with.
+func (d *DemoResources) ExportKey() awskms.Key { return d.exportKey }
+
+// ExportBucket returns the staging bucket RDS exports into.
+func (d *DemoResources) ExportBucket() awss3.Bucket { return d.exportBucket }
+
+// DestinationKey returns the destination bucket's key.
+func (d *DemoResources) DestinationKey() awskms.Key { return d.destinationKey }
+
+// DestinationBucket returns the analytics bucket.
+func (d *DemoResources) DestinationBucket() awss3.Bucket { return d.destinationBucket }
+
+// New creates DemoResources.
+func New(scope constructs.Construct, id string, props *Props) (*DemoResources, error) {
+	p := Props{}
+	if props != nil {
+		p = *props
+	}
+	if p.MaxCapacity == 0 {
+		p.MaxCapacity = 4
+	}
+	if p.MaxCapacity < 1 || p.MaxCapacity > 256 {
+		return nil, fmt.Errorf("demo: MaxCapacity must be between 1 and 256 ACUs, got %g", p.MaxCapacity)
+	}
+	if p.RemovalPolicy == "" {
+		p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
+	}
+	d := &DemoResources{}
+	constructs.NewConstruct_Override(d, scope, jsii.String(id))
+
+	d.vpc = awsec2.NewVpc(d, jsii.String("Vpc"), &awsec2.VpcProps{
+		MaxAzs:      jsii.Number(2),
+		NatGateways: jsii.Number(1),
+		// true would add a custom resource backed by a Lambda function.
+		RestrictDefaultSecurityGroup: jsii.Bool(false),
+	})
+	d.cluster = awsrds.NewDatabaseCluster(d, jsii.String("Cluster"), &awsrds.DatabaseClusterProps{
+		Engine: awsrds.DatabaseClusterEngine_AuroraPostgres(&awsrds.AuroraPostgresClusterEngineProps{
+			Version: awsrds.AuroraPostgresEngineVersion_VER_16_6(),
+		}),
+		Vpc:                     d.vpc,
+		VpcSubnets:              &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+		Writer:                  awsrds.ClusterInstance_ServerlessV2(jsii.String("Writer"), nil),
+		ServerlessV2MinCapacity: jsii.Number(0.5),
+		ServerlessV2MaxCapacity: jsii.Number(p.MaxCapacity),
+		EnableDataApi:           jsii.Bool(true),
+		DefaultDatabaseName:     jsii.String(DatabaseName),
+		StorageEncrypted:        jsii.Bool(true),
+		RemovalPolicy:           p.RemovalPolicy,
+	})
+	d.exportKey, d.exportBucket = newEncryptedBucket(d, "Export", p.RemovalPolicy, false)
+	d.exportBucket.AddLifecycleRule(&awss3.LifecycleRule{
+		Id:                                  jsii.String("ExpireExports"),
+		Expiration:                          awscdk.Duration_Days(jsii.Number(7)),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+	})
+	d.destinationKey, d.destinationBucket = newEncryptedBucket(d, "Destination", p.RemovalPolicy, true)
+	d.destinationBucket.AddLifecycleRule(&awss3.LifecycleRule{
+		Id:                                  jsii.String("AbortIncompleteUploads"),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+	})
+
+	for name, value := range map[string]*string{
+		"ClusterArn":            d.cluster.ClusterArn(),
+		"ClusterIdentifier":     d.cluster.ClusterIdentifier(),
+		"SecretArn":             d.cluster.Secret().SecretArn(),
+		"DestinationBucketName": d.destinationBucket.BucketName(),
+	} {
+		awscdk.NewCfnOutput(d, jsii.String(name), &awscdk.CfnOutputProps{Value: value})
+	}
+	return d, nil
+}
+
+// newEncryptedBucket creates a bucket encrypted with its own rotating key:
+// TLS only, public access blocked, ACLs disabled.
+func newEncryptedBucket(scope constructs.Construct, name string, removal awscdk.RemovalPolicy, versioned bool) (awskms.Key, awss3.Bucket) {
+	key := awskms.NewKey(scope, jsii.String(name+"Key"), &awskms.KeyProps{
+		Description:       jsii.String(name + " bucket of the snapshot export demo"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
+	})
+	bucket := awss3.NewBucket(scope, jsii.String(name+"Bucket"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     key,
+		BucketKeyEnabled:  jsii.Bool(true),
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(versioned),
+		RemovalPolicy:     removal,
+	})
+	return key, bucket
+}
+
+// Statements splits SQL into single statements for the Data API, which runs
+// one statement per call. Statements end with ";" at the end of a line.
+func Statements(sql string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(sql, "\n") {
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteString("\n")
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if rest := strings.TrimSpace(cur.String()); rest != "" {
+		out = append(out, rest)
+	}
+	return out
+}

@@ -1,0 +1,150 @@
+package stacks
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/snapshotlake/snapshotlake/constructs/demo"
+	"github.com/snapshotlake/snapshotlake/constructs/rdsexport"
+	"github.com/snapshotlake/snapshotlake/constructs/s3copy"
+)
+
+// Stack names.
+const (
+	DemoStackName   = "SnapshotLakeDemo"
+	SourceStackName = "SnapshotLakeSource"
+)
+
+// Build adds the configured stacks to app.
+func Build(app awscdk.App, cfg Config) ([]awscdk.Stack, error) {
+	var out []awscdk.Stack
+	if cfg.Demo {
+		s, err := NewDemoStack(app, DemoStackName, cfg.Pipeline)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", DemoStackName, err)
+		}
+		out = append(out, s)
+	}
+	if cfg.Source != nil {
+		s, err := NewSourceStack(app, SourceStackName, *cfg.Source, cfg.Pipeline)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", SourceStackName, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// NewDemoStack puts the seed's demo in one account: DemoResources, S3Copy
+// into the demo's destination bucket, and RdsExport of the demo cluster.
+func NewDemoStack(scope constructs.Construct, id string, p PipelineConfig) (awscdk.Stack, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Description: jsii.String("Snapshot export demo: Aurora PostgreSQL snapshots to Parquet in a Hive-style layout, no Lambda"),
+	})
+	d, err := demo.New(stack, "DemoResources", nil)
+	if err != nil {
+		return nil, err
+	}
+	err = addPipeline(stack, pipeline{
+		exportBucket: d.ExportBucket(), exportKey: d.ExportKey(),
+		destinationBucket: d.DestinationBucket(), destinationKey: d.DestinationKey(),
+		clusters: []awsrds.IDatabaseCluster{d.Cluster()},
+	}, p)
+	return stack, err
+}
+
+// NewSourceStack is what each source account deploys: a staging export
+// bucket and key, S3Copy into the (possibly other account's) destination
+// bucket, and RdsExport of the configured clusters and instances.
+func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p PipelineConfig) (awscdk.Stack, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Description: jsii.String("Exports RDS/Aurora snapshots to Parquet and copies them to the analytics bucket, no Lambda"),
+	})
+	exportKey := awskms.NewKey(stack, jsii.String("ExportKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts RDS snapshot exports in the staging bucket"),
+		EnableKeyRotation: jsii.Bool(true),
+	})
+	exportBucket := awss3.NewBucket(stack, jsii.String("ExportBucket"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     exportKey,
+		BucketKeyEnabled:  jsii.Bool(true),
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("ExpireExports"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(7)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}},
+	})
+	attrs := &awss3.BucketAttributes{BucketName: jsii.String(src.DestinationBucket)}
+	if src.DestinationAccount != "" {
+		attrs.Account = jsii.String(src.DestinationAccount)
+	}
+	destBucket := awss3.Bucket_FromBucketAttributes(stack, jsii.String("DestinationBucket"), attrs)
+	var destKey awskms.IKey
+	if src.DestinationKeyArn != "" {
+		destKey = awskms.Key_FromKeyArn(stack, jsii.String("DestinationKey"), jsii.String(src.DestinationKeyArn))
+	}
+	err := addPipeline(stack, pipeline{
+		exportBucket: exportBucket, exportKey: exportKey,
+		destinationBucket: destBucket, destinationKey: destKey,
+		clusterIDs: src.ClusterIdentifiers, instanceIDs: src.InstanceIdentifiers,
+	}, p)
+	return stack, err
+}
+
+type pipeline struct {
+	exportBucket      awss3.IBucket
+	exportKey         awskms.IKey
+	destinationBucket awss3.IBucket
+	destinationKey    awskms.IKey
+	clusters          []awsrds.IDatabaseCluster
+	clusterIDs        []string
+	instanceIDs       []string
+}
+
+// addPipeline wires S3Copy and RdsExport; construct ids "S3Copy" and
+// "RdsExport" are part of every stack's contract.
+func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
+	cp, err := s3copy.New(stack, "S3Copy", &s3copy.Props{
+		SourceBucket:          pl.exportBucket,
+		SourceKey:             pl.exportKey,
+		DestinationBucket:     pl.destinationBucket,
+		DestinationKey:        pl.destinationKey,
+		DestinationPrefix:     p.DestinationPrefix,
+		PartitionKey:          p.PartitionKey,
+		PartitionValuePicture: p.PartitionValuePicture,
+		MaxConcurrency:        p.MaxConcurrency,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = rdsexport.New(stack, "RdsExport", &rdsexport.Props{
+		Clusters:            pl.clusters,
+		ClusterIdentifiers:  pl.clusterIDs,
+		InstanceIdentifiers: pl.instanceIDs,
+		ExportBucket:        pl.exportBucket,
+		ExportKey:           pl.exportKey,
+		S3Prefix:            p.S3Prefix,
+		ExportOnly:          p.ExportOnly,
+		CopyStateMachine:    cp.StateMachine(),
+		PollInterval:        duration(p.PollInterval),
+		ExportTimeout:       duration(p.ExportTimeout),
+	})
+	return err
+}
+
+func duration(d time.Duration) awscdk.Duration {
+	if d == 0 {
+		return nil
+	}
+	return awscdk.Duration_Seconds(jsii.Number(d.Seconds()))
+}
