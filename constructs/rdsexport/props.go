@@ -206,4 +206,3 @@ func orDefault(d, def awscdk.Duration) awscdk.Duration {
 	}
 	return d
 }
-

@@ -33,8 +33,8 @@ type fixture struct {
 }
 
 var (
-	once sync.Once
-	fx   fixture
+	once  sync.Once
+	fx    fixture
 	fxErr error
 )
 
