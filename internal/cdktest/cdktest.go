@@ -114,11 +114,13 @@ func Resolve(v any) any {
 					return b.String()
 				case "Fn::Select":
 					parts := arg.([]any)
+					i := int(parts[0].(float64))
 					list, ok := Resolve(parts[1]).([]any)
-					if !ok {
-						return v
+					if !ok || i >= len(list) {
+						// e.g. a part of a Ref's ARN: no literal to select from
+						return fmt.Sprintf("${Select[%d] of %v}", i, list)
 					}
-					return list[int(parts[0].(float64))]
+					return list[i]
 				case "Fn::Split":
 					parts := arg.([]any)
 					s := fmt.Sprint(Resolve(parts[1]))

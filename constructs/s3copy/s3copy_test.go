@@ -1,0 +1,244 @@
+package s3copy_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapshotlake/snapshotlake/constructs/s3copy"
+	"github.com/snapshotlake/snapshotlake/internal/cdktest"
+)
+
+const destKeyArn = "arn:aws:kms:ap-northeast-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+type fixture struct {
+	tpl                     cdktest.Template
+	copyID, multipartID     string
+	copyDef, multipartDef   map[string]any
+	states, multipartStates map[string]map[string]any
+	copyRole, multipartRole string
+	sourceBucket, sourceKey string
+}
+
+var (
+	once  sync.Once
+	fx    fixture
+	fxErr error
+)
+
+// GIVEN an S3Copy from a staging bucket with its key into another account's
+// bucket and key (imported by name and ARN), synthesized once.
+func load(t *testing.T) fixture {
+	t.Helper()
+	once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				fxErr = fmt.Errorf("synth panicked: %v", r)
+			}
+		}()
+		stack := cdktest.NewStack("Test")
+		src := awss3.NewBucket(stack, jsii.String("ExportBucket"), nil)
+		srcKey := awskms.NewKey(stack, jsii.String("ExportKey"), nil)
+		dest := awss3.Bucket_FromBucketAttributes(stack, jsii.String("Dest"), &awss3.BucketAttributes{
+			BucketName: jsii.String("analytics-bucket"), Account: jsii.String("444455556666"),
+		})
+		destKey := awskms.Key_FromKeyArn(stack, jsii.String("DestKey"), jsii.String(destKeyArn))
+		if _, fxErr = s3copy.New(stack, "S3Copy", &s3copy.Props{
+			SourceBucket: src, SourceKey: srcKey, DestinationBucket: dest, DestinationKey: destKey,
+		}); fxErr != nil {
+			return
+		}
+		f := fixture{tpl: cdktest.FromStack(stack)}
+		ids := map[string]*string{
+			"S3Copy/StateMachine": &f.copyID, "S3Copy/Multipart/StateMachine": &f.multipartID,
+		}
+		for path, dst := range ids {
+			if *dst, fxErr = f.tpl.StateMachineByPath(path); fxErr != nil {
+				return
+			}
+		}
+		for typ, paths := range map[string]map[string]*string{
+			"AWS::IAM::Role":  {"S3Copy/StateMachine/Role": &f.copyRole, "S3Copy/Multipart/StateMachine/Role": &f.multipartRole},
+			"AWS::S3::Bucket": {"ExportBucket": &f.sourceBucket},
+			"AWS::KMS::Key":   {"ExportKey": &f.sourceKey},
+		} {
+			for path, dst := range paths {
+				if *dst, fxErr = f.tpl.ByPath(typ, path); fxErr != nil {
+					return
+				}
+			}
+		}
+		if f.copyDef, fxErr = f.tpl.Definition(f.copyID); fxErr != nil {
+			return
+		}
+		if f.multipartDef, fxErr = f.tpl.Definition(f.multipartID); fxErr != nil {
+			return
+		}
+		f.states, f.multipartStates = cdktest.States(f.copyDef), cdktest.States(f.multipartDef)
+		fx = f
+	})
+	require.NoError(t, fxErr)
+	return fx
+}
+
+func TestStateMachines_areJSONataStandardTracedLoggedWithTimeout(t *testing.T) {
+	f := load(t)
+	for _, id := range []string{f.copyID, f.multipartID} {
+		props := f.tpl.Props(id)
+		def, err := f.tpl.Definition(id)
+		require.NoError(t, err)
+		assert.Equal(t, "STANDARD", props["StateMachineType"], id)
+		assert.Equal(t, "JSONata", def["QueryLanguage"], id)
+		assert.EqualValues(t, 24*3600, def["TimeoutSeconds"], id)
+		assert.Equal(t, map[string]any{"Enabled": true}, props["TracingConfiguration"], id)
+		assert.NotNil(t, props["LoggingConfiguration"], id)
+	}
+	for _, lg := range f.tpl.OfType("AWS::Logs::LogGroup") {
+		assert.NotEmpty(t, f.tpl.Props(lg)["KmsKeyId"], "log group %s encrypted", lg)
+	}
+}
+
+func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
+	f := load(t)
+	// THEN the run goes: check input → plan → data → (large) → markers and metadata → done
+	assert.Equal(t, "Check input", f.copyDef["StartAt"])
+	assert.Equal(t, "Plan copy", f.states["Check input"]["Default"])
+	assert.Equal(t, "Copy data files", f.states["Plan copy"]["Next"])
+	assert.Equal(t, "Anything exported?", f.states["Copy data files"]["Next"])
+	assert.Equal(t, "Any large files?", f.states["Anything exported?"]["Default"])
+	assert.Equal(t, "Write markers and metadata", f.states["Any large files?"]["Default"])
+	assert.Equal(t, "Copy large files", f.states["Any large files?"]["Choices"].([]any)[0].(map[string]any)["Next"])
+	assert.Equal(t, "Write markers and metadata", f.states["Copy large files"]["Next"])
+	assert.Equal(t, "Copied", f.states["Write markers and metadata"]["Next"])
+
+	for name, want := range map[string]string{
+		"Copy data files": "EXPRESS", "Copy large files": "STANDARD", "Write markers and metadata": "EXPRESS",
+	} {
+		m := f.states[name]
+		proc := m["ItemProcessor"].(map[string]any)["ProcessorConfig"].(map[string]any)
+		assert.Equal(t, map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": want}, proc, name)
+		assert.Equal(t, map[string]any{
+			"Resource":  "arn:aws:states:::s3:listObjectsV2",
+			"Arguments": map[string]any{"Bucket": cdktest.Ref(f.sourceBucket), "Prefix": "{% $plan.exportRoot %}"},
+		}, m["ItemReader"], name)
+		batcher := m["ItemBatcher"].(map[string]any)
+		assert.EqualValues(t, 500, batcher["MaxItemsPerBatch"], name)
+		assert.EqualValues(t, 131072, batcher["MaxInputBytesPerBatch"], name)
+		assert.EqualValues(t, 1000, m["MaxConcurrency"], name)
+		// no tolerated failures: Step Functions' default is 0, so a failed child fails the run
+		assert.NotContains(t, m, "ToleratedFailurePercentage", name)
+		assert.NotContains(t, m, "ToleratedFailureCount", name)
+	}
+	// AND no inline Map iterates the listing in the parent: every inline Map
+	// lives inside a Distributed Map's children or the multipart machine
+	for name, st := range f.copyDef["States"].(map[string]any) {
+		if st.(map[string]any)["Type"] == "Map" {
+			assert.Contains(t, st.(map[string]any), "ItemReader", "top-level Map %q must be distributed", name)
+		}
+	}
+}
+
+func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
+	f := load(t)
+	for _, name := range []string{"Copy data file", "Copy marker"} {
+		st := f.states[name]
+		assert.Equal(t, "arn:aws:states:::aws-sdk:s3:copyObject", st["Resource"], name)
+		args := st["Arguments"].(map[string]any)
+		assert.Equal(t, "analytics-bucket", args["Bucket"], name)
+		assert.Equal(t, "aws:kms", args["ServerSideEncryption"], name)
+		assert.Equal(t, destKeyArn, args["SSEKMSKeyId"], name)
+		assert.NotContains(t, args, "ACL", "BucketOwnerEnforced buckets take no ACL")
+		assert.Contains(t, args["CopySource"], "$encodeUrlComponent", name)
+		retry := st["Retry"].([]any)[0].(map[string]any)
+		assert.Equal(t, []any{"S3.S3Exception", "S3.SdkClientException"}, retry["ErrorEquals"], name)
+		assert.NotContains(t, st, "Catch", "a failed copy must fail the run, not be swallowed")
+	}
+	assert.Equal(t, "arn:aws:states:::states:startExecution.sync:2", f.states["Copy large file"]["Resource"])
+	assert.Equal(t, cdktest.Ref(f.multipartID), f.states["Copy large file"]["Arguments"].(map[string]any)["StateMachineArn"])
+}
+
+func TestMultipart_abortsOnFailure(t *testing.T) {
+	f := load(t)
+	s := f.multipartStates
+	assert.Equal(t, "Plan parts", f.multipartDef["StartAt"])
+	assert.Equal(t, "Start upload", s["Plan parts"]["Next"])
+	assert.Equal(t, "Copy parts", s["Start upload"]["Next"])
+	assert.Equal(t, "Complete upload", s["Copy parts"]["Next"])
+	for name, resource := range map[string]string{
+		"Start upload": "createMultipartUpload", "Copy part": "uploadPartCopy",
+		"Complete upload": "completeMultipartUpload", "Abort upload": "abortMultipartUpload",
+	} {
+		assert.Equal(t, "arn:aws:states:::aws-sdk:s3:"+resource, s[name]["Resource"], name)
+	}
+	for _, name := range []string{"Copy parts", "Complete upload"} {
+		c := s[name]["Catch"].([]any)[0].(map[string]any)
+		assert.Equal(t, "Abort upload", c["Next"], name)
+		assert.Equal(t, map[string]any{"failure": "{% $states.errorOutput %}"}, c["Assign"], name)
+	}
+	assert.Equal(t, "Multipart copy failed", s["Abort upload"]["Next"])
+	assert.Equal(t, "Fail", s["Multipart copy failed"]["Type"])
+	assert.Equal(t, "{% $copy.copySource %}", s["Copy part"]["Arguments"].(map[string]any)["CopySource"])
+}
+
+func TestIAM_readsSourceWritesDestinationOnly(t *testing.T) {
+	f := load(t)
+	srcObjects := cdktest.Arn(f.sourceBucket) + "/*"
+	destObjects := "arn:aws:s3:::analytics-bucket/*"
+	for role, extra := range map[string][]string{
+		f.copyRole:      {"s3:PutObject"},
+		f.multipartRole: {"s3:AbortMultipartUpload", "s3:PutObject"},
+	} {
+		sts := f.tpl.RoleStatements(role)
+		assert.Equal(t, []string{"s3:GetObject"}, cdktest.ActionsOn(sts, srcObjects), role)
+		assert.Equal(t, extra, cdktest.ActionsOn(sts, destObjects), role)
+		assert.Equal(t, []string{"kms:Decrypt"}, cdktest.ActionsOn(sts, cdktest.Arn(f.sourceKey)), role)
+		assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, cdktest.ActionsOn(sts, destKeyArn), role)
+		for _, a := range cdktest.AllActions(sts) {
+			assert.NotEqual(t, "s3:copyObject", a, "no pseudo-action")
+			assert.NotEqual(t, "s3:*", a)
+			assert.NotEqual(t, "kms:*", a)
+		}
+	}
+	// AND only the copy state machine lists the source, for the ItemReader
+	assert.Equal(t, []string{"s3:ListBucket"}, cdktest.ActionsOn(f.tpl.RoleStatements(f.copyRole), cdktest.Arn(f.sourceBucket)))
+	assert.Empty(t, cdktest.ActionsOn(f.tpl.RoleStatements(f.multipartRole), cdktest.Arn(f.sourceBucket)))
+	assert.Empty(t, f.tpl.OfType("AWS::Lambda::Function"))
+}
+
+func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
+	tests := []struct {
+		name string
+		give func(p *s3copy.Props)
+		want string
+	}{
+		{"missing source", func(p *s3copy.Props) { p.SourceBucket = nil }, "SourceBucket is required"},
+		{"missing destination", func(p *s3copy.Props) { p.DestinationBucket = nil }, "DestinationBucket is required"},
+		{"partition key with slash", func(p *s3copy.Props) { p.PartitionKey = "dt/x" }, `PartitionKey must not contain '/', '=' or surrounding spaces, got "dt/x"`},
+		{"partition key with equals", func(p *s3copy.Props) { p.PartitionKey = "dt=" }, `got "dt="`},
+		{"picture with slash", func(p *s3copy.Props) { p.PartitionValuePicture = "[Y]/[M]" }, `got "[Y]/[M]"`},
+		{"picture without component", func(p *s3copy.Props) { p.PartitionValuePicture = "latest" }, `got "latest"`},
+		{"destination prefix with leading slash", func(p *s3copy.Props) { p.DestinationPrefix = "/rds" }, `DestinationPrefix must not start with '/' nor contain '//', got "/rds"`},
+		{"concurrency too high", func(p *s3copy.Props) { p.MaxConcurrency = 20000 }, "MaxConcurrency must be between 1 and 10000, got 20000"},
+		{"batch too large", func(p *s3copy.Props) { p.ItemsPerBatch = 5000 }, "ItemsPerBatch must be between 1 and 1000, got 5000"},
+		{"threshold too small", func(p *s3copy.Props) { p.MultipartThreshold = 1024 }, "got 1024"},
+		{"threshold above CopyObject limit", func(p *s3copy.Props) { p.MultipartThreshold = 6 << 30 }, "got 6442450944"},
+	}
+	stack := cdktest.NewStack("Bad")
+	src := awss3.Bucket_FromBucketName(stack, jsii.String("S"), jsii.String("export-bucket"))
+	dest := awss3.Bucket_FromBucketName(stack, jsii.String("D"), jsii.String("analytics-bucket"))
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &s3copy.Props{SourceBucket: src, DestinationBucket: dest}
+			tt.give(p)
+			_, err := s3copy.New(stack, fmt.Sprintf("C%d", i), p)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
