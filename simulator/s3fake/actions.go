@@ -1,0 +1,234 @@
+package s3fake
+
+import (
+	"encoding/base64"
+	"sort"
+	"strings"
+
+	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+)
+
+// listObjectsV2: Bucket, Prefix, ContinuationToken, StartAfter, MaxKeys.
+// An empty page has no Contents member, as S3 sends no Contents element.
+func (f *Fake) listObjectsV2(a *argReader) (map[string]any, error) {
+	name, prefix := a.str("Bucket"), a.optStr("Prefix")
+	token, startAfter := a.optStr("ContinuationToken"), a.optStr("StartAfter")
+	maxKeys := a.integer("MaxKeys", false, 1000)
+	a.absent("Delimiter", "EncodingType")
+	if a.err != nil {
+		return nil, a.err
+	}
+	if maxKeys < 0 {
+		return nil, s3Error(400, "InvalidArgument", "maxKeys should be non-negative")
+	}
+	maxKeys = min(maxKeys, 1000)
+	b, err := f.bucket(name)
+	if err != nil {
+		return nil, err
+	}
+	after := startAfter
+	if token != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil || !strings.HasPrefix(string(raw), "s3fake:") {
+			return nil, s3Error(400, "InvalidArgument", "The continuation token provided is incorrect")
+		}
+		after = strings.TrimPrefix(string(raw), "s3fake:")
+	}
+	keys := b.keys()
+	i := sort.SearchStrings(keys, prefix)
+	if j := sort.Search(len(keys), func(k int) bool { return keys[k] > after }); after != "" && j > i {
+		i = j
+	}
+	contents := []any{}
+	for ; i < len(keys) && hasPrefix(keys[i], prefix) && int64(len(contents)) < maxKeys; i++ {
+		o := b.objects[keys[i]]
+		contents = append(contents, map[string]any{
+			"Key": o.key, "Size": float64(o.size), "ETag": quote(o.etag),
+			"LastModified": isoTime(o.lastModified), "StorageClass": o.storageClass,
+		})
+	}
+	truncated := maxKeys > 0 && i < len(keys) && hasPrefix(keys[i], prefix)
+	res := map[string]any{
+		"Name": name, "Prefix": prefix, "MaxKeys": float64(maxKeys),
+		"KeyCount": float64(len(contents)), "IsTruncated": truncated,
+	}
+	if len(contents) > 0 {
+		res["Contents"] = contents
+	}
+	if truncated {
+		last := contents[len(contents)-1].(map[string]any)["Key"].(string)
+		res["NextContinuationToken"] = base64.RawURLEncoding.EncodeToString([]byte("s3fake:" + last))
+	}
+	if token != "" {
+		res["ContinuationToken"] = token
+	}
+	if startAfter != "" {
+		res["StartAfter"] = startAfter
+	}
+	return res, nil
+}
+
+// headObject: Bucket, Key.
+func (f *Fake) headObject(a *argReader) (map[string]any, error) {
+	o, err := f.argObject(a)
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]any{
+		"ContentLength": float64(o.size), "ETag": quote(o.etag), "LastModified": isoTime(o.lastModified),
+	}
+	addSSE(res, o.sse, o.kmsKey)
+	if o.storageClass != "STANDARD" {
+		res["StorageClass"] = o.storageClass
+	}
+	return res, nil
+}
+
+// getObject: Bucket, Key. Returns Body as a string, for real content up to
+// MaxGetObjectBody bytes only.
+func (f *Fake) getObject(a *argReader) (map[string]any, error) {
+	o, err := f.argObject(a)
+	if err != nil {
+		return nil, err
+	}
+	if !hasContent(o.content) || o.size > MaxGetObjectBody {
+		return nil, awserr.New(ErrInvalidCall, "s3:getObject: the fake returns bodies of real-content objects up to %d bytes only", MaxGetObjectBody)
+	}
+	res, _ := f.headObject(a)
+	res["Body"] = string(readRange(o.content, 0, o.size))
+	return res, nil
+}
+
+func (f *Fake) argObject(a *argReader) (*object, error) {
+	name, key := a.str("Bucket"), a.str("Key")
+	if a.err != nil {
+		return nil, a.err
+	}
+	b, err := f.bucket(name)
+	if err != nil {
+		return nil, err
+	}
+	return b.object(key)
+}
+
+// putObject: Bucket, Key, Body (string), ACL, ServerSideEncryption,
+// SSEKMSKeyId, StorageClass.
+func (f *Fake) putObject(a *argReader) (map[string]any, error) {
+	name, key, body := a.str("Bucket"), a.str("Key"), a.optStr("Body")
+	w := readWriteOptions(a)
+	if a.err != nil {
+		return nil, a.err
+	}
+	b, err := f.writableBucket(name, w)
+	if err != nil {
+		return nil, err
+	}
+	sse, kms := b.encryption(w.sse, w.kms)
+	o := f.store(b, key, realContent([]byte(body)), "", sse, kms, w.acl, w.storageClass)
+	res := map[string]any{"ETag": quote(o.etag)}
+	addSSE(res, sse, kms)
+	return res, nil
+}
+
+// copyObject: Bucket, Key, CopySource; ACL, ServerSideEncryption,
+// SSEKMSKeyId, StorageClass, MetadataDirective.
+func (f *Fake) copyObject(a *argReader) (map[string]any, error) {
+	name, key, source := a.str("Bucket"), a.str("Key"), a.str("CopySource")
+	w := readWriteOptions(a)
+	directive := a.optStr("MetadataDirective")
+	if a.err != nil {
+		return nil, a.err
+	}
+	b, err := f.writableBucket(name, w)
+	if err != nil {
+		return nil, err
+	}
+	src, err := f.copySource(source)
+	if err != nil {
+		return nil, err
+	}
+	if src.size > MaxCopySize {
+		return nil, tooLargeSource()
+	}
+	if b.objects[key] == src && directive != "REPLACE" && w.storageClass == "" && w.sse == "" {
+		return nil, s3Error(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	sse, kms := b.encryption(w.sse, w.kms)
+	o := f.store(b, key, src.content, "", sse, kms, w.acl, w.storageClass)
+	res := map[string]any{"CopyObjectResult": map[string]any{
+		"ETag": quote(o.etag), "LastModified": isoTime(o.lastModified),
+	}}
+	addSSE(res, sse, kms)
+	return res, nil
+}
+
+// deleteObject: Bucket, Key. Deleting a missing key succeeds, as in S3.
+func (f *Fake) deleteObject(a *argReader) (map[string]any, error) {
+	name, key := a.str("Bucket"), a.str("Key")
+	if a.err != nil {
+		return nil, a.err
+	}
+	b, err := f.bucket(name)
+	if err != nil {
+		return nil, err
+	}
+	b.delete(key)
+	return map[string]any{}, nil
+}
+
+// copySource resolves a CopySource argument to an existing object.
+func (f *Fake) copySource(source string) (*object, error) {
+	srcBucket, srcKey, err := parseCopySource(source)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := f.bucket(srcBucket)
+	if err != nil {
+		return nil, err
+	}
+	return sb.object(srcKey)
+}
+
+func tooLargeSource() error {
+	return s3Error(400, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
+}
+
+// writeOptions are the settings of a request that writes an object.
+type writeOptions struct {
+	acl, sse, kms, storageClass string
+}
+
+func readWriteOptions(a *argReader) writeOptions {
+	return writeOptions{
+		acl: a.optStr("ACL"), sse: a.optStr("ServerSideEncryption"),
+		kms: a.optStr("SSEKMSKeyId"), storageClass: a.optStr("StorageClass"),
+	}
+}
+
+// writableBucket returns the destination bucket of a write after checking
+// its ACL and encryption settings.
+func (f *Fake) writableBucket(name string, w writeOptions) (*bucket, error) {
+	b, err := f.bucket(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.checkACL(w.acl); err != nil {
+		return nil, err
+	}
+	switch w.sse {
+	case "", "AES256", "aws:kms", "aws:kms:dsse":
+	default:
+		return nil, s3Error(400, "InvalidArgument", "The encryption method specified is not supported: "+w.sse)
+	}
+	if w.kms != "" && !strings.HasPrefix(w.sse, "aws:kms") {
+		return nil, s3Error(400, "InvalidArgument", "SSEKMSKeyId requires ServerSideEncryption aws:kms")
+	}
+	return b, nil
+}
+
+func addSSE(res map[string]any, sse, kms string) {
+	res["ServerSideEncryption"] = sse
+	if kms != "" {
+		res["SSEKMSKeyId"] = kms
+	}
+}

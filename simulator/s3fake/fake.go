@@ -1,0 +1,489 @@
+package s3fake
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+)
+
+// Size limits S3 enforces on the actions this fake implements.
+const (
+	// MaxCopySize is the largest object CopyObject (or an UploadPartCopy
+	// without a range) accepts as its source: 5 GiB.
+	MaxCopySize = 5 << 30
+	// MinPartSize is the smallest size of every part but the last: 5 MiB.
+	MinPartSize = 5 << 20
+	// MaxPartSize is the largest size of one part: 5 GiB.
+	MaxPartSize = 5 << 30
+	// MaxParts is the largest number of parts in one multipart upload.
+	MaxParts = 10000
+	// MaxObjectSize is the largest object S3 stores: 5 TiB.
+	MaxObjectSize = 5 << 40
+	// MaxGetObjectBody is the largest body getObject returns from this fake.
+	MaxGetObjectBody = 1 << 20
+)
+
+// Error names returned by the fake, as Step Functions' aws-sdk integration
+// names them.
+const (
+	// ErrNoSuchKey reports a missing object (also a CopySource that decodes
+	// to a missing key).
+	ErrNoSuchKey = "S3.NoSuchKeyException"
+	// ErrNoSuchBucket reports a bucket that was never created.
+	ErrNoSuchBucket = "S3.NoSuchBucketException"
+	// ErrNoSuchUpload reports an UploadId that is unknown, completed or aborted.
+	ErrNoSuchUpload = "S3.NoSuchUploadException"
+	// ErrS3 is the generic S3 exception; its cause starts with the S3 error
+	// code (InvalidArgument, EntityTooSmall, InvalidPart, SlowDown...).
+	ErrS3 = "S3.S3Exception"
+	// ErrInvalidCall reports a call the SDK itself would refuse (unknown
+	// action, missing or wrong-typed argument) or that this fake does not
+	// model. Like every States.Runtime error it is meant to fail the
+	// execution: no Retry or Catch should handle it.
+	ErrInvalidCall = "States.Runtime"
+)
+
+// BucketOptions are the optional settings of a bucket.
+type BucketOptions struct {
+	// Owner is the owning account id, recorded for information.
+	Owner string
+	// KMSKeyARN is the bucket's default SSE-KMS key. Default: SSE-S3 (AES256).
+	KMSKeyARN string
+	// BucketOwnerEnforced disables ACLs: a request with an ACL other than
+	// bucket-owner-full-control fails with AccessControlListNotSupported.
+	BucketOwnerEnforced bool
+}
+
+// Fault makes matching calls fail before they do anything.
+type Fault struct {
+	// Action is the camelCase action, e.g. "copyObject". Default: every action.
+	Action string
+	// Error is the error name returned, e.g. "S3.S3Exception".
+	Error string
+	// Cause is the error cause returned, e.g. "SlowDown".
+	Cause string
+	// Times is how many matching calls fail; 0 or negative: every one.
+	Times int
+	// KeyPattern is a regular expression matched against the call's Key,
+	// CopySource and Prefix arguments. Default: every call matches.
+	KeyPattern string
+}
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Key          string
+	Size         int64
+	ETag         string // quoted, as S3 returns it
+	HasContent   bool   // real bytes, readable with Read
+	LastModified time.Time
+	StorageClass string
+	// ServerSideEncryption is "AES256" or "aws:kms"; SSEKMSKeyID the key.
+	ServerSideEncryption string
+	SSEKMSKeyID          string
+	// ACL is the canned ACL sent with the request that wrote the object.
+	ACL string
+}
+
+// Fake is an in-memory S3. The zero value is not usable: call NewFake.
+type Fake struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	buckets map[string]*bucket
+	uploads map[string]*upload
+	seq     int
+	calls   map[string]int
+	faults  []*fault
+}
+
+type fault struct {
+	Fault
+	re *regexp.Regexp
+}
+
+type bucket struct {
+	name    string
+	opts    BucketOptions
+	objects map[string]*object
+	sorted  []string // sorted keys, without those in pending
+	pending []string // keys added since the last sort
+	stale   bool     // a key was deleted: rebuild sorted
+}
+
+type object struct {
+	key          string
+	size         int64
+	etag         string // unquoted
+	content      []extent
+	lastModified time.Time
+	storageClass string
+	sse, kmsKey  string
+	acl          string
+}
+
+// NewFake returns an empty S3 without buckets.
+func NewFake() *Fake {
+	return &Fake{
+		now:     func() time.Time { return time.Now().UTC() },
+		buckets: map[string]*bucket{},
+		uploads: map[string]*upload{},
+		calls:   map[string]int{},
+	}
+}
+
+// SetClock replaces the clock used for LastModified and Initiated times.
+func (f *Fake) SetClock(now func() time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = now
+}
+
+// CreateBucket creates a bucket, or replaces the options of an existing one.
+// At most one BucketOptions is used.
+func (f *Fake) CreateBucket(name string, opts ...BucketOptions) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.buckets[name]
+	if b == nil {
+		b = &bucket{name: name, objects: map[string]*object{}}
+		f.buckets[name] = b
+	}
+	if len(opts) > 0 {
+		b.opts = opts[0]
+	}
+}
+
+// BucketExists reports whether a bucket was created.
+func (f *Fake) BucketExists(name string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.buckets[name] != nil
+}
+
+// PutObject stores an object with real bytes, encrypted by the bucket default.
+func (f *Fake) PutObject(bucketName, key string, data []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.bucket(bucketName)
+	if err != nil {
+		return err
+	}
+	sse, kms := b.encryption("", "")
+	f.store(b, key, realContent(data), "", sse, kms, "", "")
+	return nil
+}
+
+// PutDeclared stores an object of the given size whose bytes are generated
+// on demand from (bucket, key, offset).
+func (f *Fake) PutDeclared(bucketName, key string, size int64) error {
+	if size < 0 || size > MaxObjectSize {
+		return awserr.New(ErrInvalidCall, "s3fake: declared size %d out of range", size)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.bucket(bucketName)
+	if err != nil {
+		return err
+	}
+	sse, kms := b.encryption("", "")
+	f.store(b, key, declared(bucketName+"/"+key, size), "", sse, kms, "", "")
+	return nil
+}
+
+// AddFault registers a fault. It panics if KeyPattern is not a valid
+// regular expression.
+func (f *Fake) AddFault(ft Fault) {
+	x := &fault{Fault: ft}
+	if ft.KeyPattern != "" {
+		x.re = regexp.MustCompile(ft.KeyPattern)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = append(f.faults, x)
+}
+
+// Calls returns the number of Call invocations per action, keyed like
+// "s3:copyObject", counting failed ones.
+func (f *Fake) Calls() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.calls))
+	for k, v := range f.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// Objects lists the objects of a bucket whose keys start with prefix, in key
+// order. An unknown bucket has no objects.
+func (f *Fake) Objects(bucketName, prefix string) []ObjectInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.buckets[bucketName]
+	if b == nil {
+		return nil
+	}
+	var out []ObjectInfo
+	keys := b.keys()
+	for i := sort.SearchStrings(keys, prefix); i < len(keys) && hasPrefix(keys[i], prefix); i++ {
+		out = append(out, b.objects[keys[i]].info())
+	}
+	return out
+}
+
+// Object returns the description of one object.
+func (f *Fake) Object(bucketName, key string) (ObjectInfo, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b := f.buckets[bucketName]; b != nil {
+		if o := b.objects[key]; o != nil {
+			return o.info(), true
+		}
+	}
+	return ObjectInfo{}, false
+}
+
+// Read returns the bytes of an object with real content (HasContent).
+func (f *Fake) Read(bucketName, key string) ([]byte, error) {
+	o, err := f.lookup(bucketName, key)
+	if err != nil {
+		return nil, err
+	}
+	if !hasContent(o.content) {
+		return nil, awserr.New(ErrInvalidCall, "s3fake: %s/%s has declared content: use ReadRange", bucketName, key)
+	}
+	return readRange(o.content, 0, o.size), nil
+}
+
+// ReadRange returns n bytes from offset off of any object, generating the
+// bytes of declared content.
+func (f *Fake) ReadRange(bucketName, key string, off, n int64) ([]byte, error) {
+	o, err := f.lookup(bucketName, key)
+	if err != nil {
+		return nil, err
+	}
+	if off < 0 || n < 0 || off+n > o.size {
+		return nil, awserr.New(ErrInvalidCall, "s3fake: range %d+%d outside %s/%s of size %d", off, n, bucketName, key, o.size)
+	}
+	return readRange(o.content, off, n), nil
+}
+
+// OpenUploads returns the number of multipart uploads neither completed nor
+// aborted, in every bucket.
+func (f *Fake) OpenUploads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.uploads)
+}
+
+// Call answers an aws-sdk:s3 task. action is the camelCase action name and
+// args the task's resolved Arguments with PascalCase member names; the
+// result is the JSON-compatible response. Errors are *awserr.Error.
+func (f *Fake) Call(ctx context.Context, action string, args map[string]any) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &awserr.Error{Name: "States.TaskFailed", Cause: err.Error()}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["s3:"+action]++
+	if err := f.injected(action, args); err != nil {
+		return nil, err
+	}
+	h, ok := handlers[action]
+	if !ok {
+		return nil, awserr.New(ErrInvalidCall, "s3:%s: action not supported by the fake", action)
+	}
+	a := &argReader{action: action, args: args}
+	res, err := h(f, a)
+	if a.err != nil {
+		return nil, a.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+var handlers map[string]func(*Fake, *argReader) (map[string]any, error)
+
+func init() {
+	handlers = map[string]func(*Fake, *argReader) (map[string]any, error){
+		"listObjectsV2":           (*Fake).listObjectsV2,
+		"headObject":              (*Fake).headObject,
+		"getObject":               (*Fake).getObject,
+		"putObject":               (*Fake).putObject,
+		"copyObject":              (*Fake).copyObject,
+		"deleteObject":            (*Fake).deleteObject,
+		"createMultipartUpload":   (*Fake).createMultipartUpload,
+		"uploadPartCopy":          (*Fake).uploadPartCopy,
+		"completeMultipartUpload": (*Fake).completeMultipartUpload,
+		"abortMultipartUpload":    (*Fake).abortMultipartUpload,
+		"listMultipartUploads":    (*Fake).listMultipartUploads,
+	}
+}
+
+// injected returns the error of the first fault matching the call, and
+// consumes one of its Times. Called with f.mu held.
+func (f *Fake) injected(action string, args map[string]any) error {
+	for i, ft := range f.faults {
+		if ft.Action != "" && ft.Action != action {
+			continue
+		}
+		if ft.re != nil && !matchesAny(ft.re, args, "Key", "CopySource", "Prefix") {
+			continue
+		}
+		if ft.Times > 0 {
+			if ft.Times--; ft.Times == 0 {
+				f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
+			}
+		}
+		return &awserr.Error{Name: ft.Error, Cause: ft.Cause}
+	}
+	return nil
+}
+
+func matchesAny(re *regexp.Regexp, args map[string]any, names ...string) bool {
+	for _, n := range names {
+		if s, ok := args[n].(string); ok && re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Fake) lookup(bucketName, key string) (*object, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.bucket(bucketName)
+	if err != nil {
+		return nil, err
+	}
+	return b.object(key)
+}
+
+// bucket returns a bucket or NoSuchBucket. Called with f.mu held.
+func (f *Fake) bucket(name string) (*bucket, error) {
+	b := f.buckets[name]
+	if b == nil {
+		return nil, awserr.New(ErrNoSuchBucket, "The specified bucket does not exist: %s (Service: S3, Status Code: 404)", name)
+	}
+	return b, nil
+}
+
+func (b *bucket) object(key string) (*object, error) {
+	o := b.objects[key]
+	if o == nil {
+		return nil, awserr.New(ErrNoSuchKey, "The specified key does not exist: %s (Service: S3, Status Code: 404)", key)
+	}
+	return o, nil
+}
+
+// store writes an object. Called with f.mu held.
+func (f *Fake) store(b *bucket, key string, content []extent, etag, sse, kms, acl, storageClass string) *object {
+	if etag == "" {
+		etag = etagOf(content)
+	}
+	if storageClass == "" {
+		storageClass = "STANDARD"
+	}
+	o := &object{
+		key: key, size: sizeOf(content), etag: etag, content: content,
+		lastModified: f.now(), storageClass: storageClass, sse: sse, kmsKey: kms, acl: acl,
+	}
+	if b.objects[key] == nil {
+		b.pending = append(b.pending, key)
+	}
+	b.objects[key] = o
+	return o
+}
+
+func (b *bucket) delete(key string) {
+	if b.objects[key] != nil {
+		delete(b.objects, key)
+		b.stale = true
+	}
+}
+
+// keys returns the bucket's keys in UTF-8 binary order (Go string order).
+func (b *bucket) keys() []string {
+	switch {
+	case b.stale:
+		b.sorted = b.sorted[:0]
+		for k := range b.objects {
+			b.sorted = append(b.sorted, k)
+		}
+		sort.Strings(b.sorted)
+		b.pending, b.stale = nil, false
+	case len(b.pending) > 0:
+		sort.Strings(b.pending)
+		merged := make([]string, 0, len(b.sorted)+len(b.pending))
+		i, j := 0, 0
+		for i < len(b.sorted) || j < len(b.pending) {
+			if j == len(b.pending) || (i < len(b.sorted) && b.sorted[i] < b.pending[j]) {
+				merged = append(merged, b.sorted[i])
+				i++
+			} else {
+				merged = append(merged, b.pending[j])
+				j++
+			}
+		}
+		b.sorted, b.pending = merged, nil
+	}
+	return b.sorted
+}
+
+// encryption resolves the SSE settings of a write against the bucket default.
+func (b *bucket) encryption(sse, kms string) (string, string) {
+	switch {
+	case sse == "" && b.opts.KMSKeyARN != "":
+		return "aws:kms", b.opts.KMSKeyARN
+	case sse == "":
+		return "AES256", ""
+	case sse == "aws:kms" && kms == "" && b.opts.KMSKeyARN != "":
+		return sse, b.opts.KMSKeyARN
+	case sse == "aws:kms" && kms == "":
+		return sse, "aws/s3"
+	}
+	return sse, kms
+}
+
+// checkACL enforces BucketOwnerEnforced.
+func (b *bucket) checkACL(acl string) error {
+	if b.opts.BucketOwnerEnforced && acl != "" && acl != "bucket-owner-full-control" {
+		return s3Error(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+	}
+	return nil
+}
+
+func (o *object) info() ObjectInfo {
+	return ObjectInfo{
+		Key: o.key, Size: o.size, ETag: quote(o.etag), HasContent: hasContent(o.content),
+		LastModified: o.lastModified, StorageClass: o.storageClass,
+		ServerSideEncryption: o.sse, SSEKMSKeyID: o.kmsKey, ACL: o.acl,
+	}
+}
+
+func s3Error(status int, code, msg string) error {
+	return awserr.New(ErrS3, "%s: %s (Service: S3, Status Code: %d)", code, msg, status)
+}
+
+func quote(etag string) string { return `"` + etag + `"` }
+
+func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
+
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+func isoTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func (f *Fake) nextID(parts ...string) string {
+	f.seq++
+	return fmt.Sprintf("%x", md5sum(fmt.Sprint(f.seq, parts)))
+}
+
+func awsNoSuchUpload(id string) error {
+	return awserr.New(ErrNoSuchUpload, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed: %s (Service: S3, Status Code: 404)", id)
+}

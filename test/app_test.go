@@ -1,0 +1,153 @@
+// Package test holds whole-app tests: the app synthesized from context as
+// `cdk synth` does, checked against golden templates and against the rules
+// every template must keep.
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapshotlake/snapshotlake/internal/cdktest"
+	"github.com/snapshotlake/snapshotlake/stacks"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden templates in testdata/")
+
+// exampleContext configures both stacks: the demo, and a source account
+// exporting two clusters and an instance into another account's bucket.
+var exampleContext = map[string]any{
+	"demo":               true,
+	"sourceClusters":     "analytics-db,reporting-db",
+	"sourceInstances":    "orders-db",
+	"destinationBucket":  "analytics-bucket-444455556666",
+	"destinationAccount": "444455556666",
+	"destinationKeyArn":  "arn:aws:kms:ap-northeast-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+}
+
+var (
+	once      sync.Once
+	templates map[string]map[string]any
+	synthErr  error
+)
+
+// synth builds the app as main.go does, once for all tests.
+func synth(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	once.Do(func() {
+		ctx := map[string]any{"aws:cdk:enable-path-metadata": true} // as the CDK CLI sets it
+		for k, v := range exampleContext {
+			ctx[k] = v
+		}
+		app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false), Context: &ctx})
+		cfg, err := stacks.ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
+		if err != nil {
+			synthErr = err
+			return
+		}
+		built, err := stacks.Build(app, cfg)
+		if err != nil {
+			synthErr = err
+			return
+		}
+		asm := app.Synth(nil)
+		templates = map[string]map[string]any{}
+		for _, s := range built {
+			raw := asm.GetStackByName(s.StackName()).Template()
+			b, _ := json.Marshal(raw)
+			var tpl map[string]any
+			synthErr = json.Unmarshal(b, &tpl)
+			templates[*s.StackName()] = tpl
+		}
+	})
+	require.NoError(t, synthErr)
+	return templates
+}
+
+func TestGolden_templatesMatchTestdata(t *testing.T) {
+	for name, tpl := range synth(t) {
+		got, err := json.MarshalIndent(tpl, "", "  ")
+		require.NoError(t, err)
+		got = append(got, '\n')
+		path := filepath.Join("testdata", name+".template.json")
+		if *update {
+			require.NoError(t, os.WriteFile(path, got, 0o644))
+			continue
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err, "run `go test ./test -update` to create %s", path)
+		if !bytes.Equal(want, got) {
+			t.Errorf("%s differs from the synthesized template; review the change, then run `go test ./test -update`", path)
+		}
+	}
+}
+
+func TestEveryTemplate_hasNoLambdaFunction(t *testing.T) {
+	tpls := synth(t)
+	require.Len(t, tpls, 2)
+	for name, tpl := range tpls {
+		for id, r := range tpl["Resources"].(map[string]any) {
+			typ := r.(map[string]any)["Type"].(string)
+			assert.NotEqual(t, "AWS::Lambda::Function", typ, "%s/%s", name, id)
+			assert.False(t, strings.HasPrefix(typ, "Custom::") || typ == "AWS::CloudFormation::CustomResource", "%s/%s is a custom resource (%s), which needs a Lambda", name, id, typ)
+		}
+	}
+}
+
+func TestEveryStateMachine_isJSONataLoggedEncryptedTracedWithTimeout(t *testing.T) {
+	for name, tpl := range synth(t) {
+		resources := tpl["Resources"].(map[string]any)
+		machines := 0
+		for id, r := range resources {
+			r := r.(map[string]any)
+			if r["Type"] != "AWS::StepFunctions::StateMachine" {
+				continue
+			}
+			machines++
+			props := r["Properties"].(map[string]any)
+			def := map[string]any{}
+			require.NoError(t, json.Unmarshal([]byte(cdktest.Resolve(props["DefinitionString"]).(string)), &def), id)
+			assert.Equal(t, "JSONata", def["QueryLanguage"], "%s/%s", name, id)
+			assert.Greater(t, def["TimeoutSeconds"], 0.0, "%s/%s has a timeout", name, id)
+			assert.Equal(t, map[string]any{"Enabled": true}, props["TracingConfiguration"], "%s/%s", name, id)
+			dests := props["LoggingConfiguration"].(map[string]any)["Destinations"].([]any)
+			require.Len(t, dests, 1)
+			arn := dests[0].(map[string]any)["CloudWatchLogsLogGroup"].(map[string]any)["LogGroupArn"].(map[string]any)["Fn::GetAtt"].([]any)
+			logGroup := resources[arn[0].(string)].(map[string]any)
+			assert.NotNil(t, logGroup["Properties"].(map[string]any)["KmsKeyId"], "%s/%s logs to an encrypted log group", name, id)
+		}
+		assert.Equal(t, 3, machines, "%s: export, copy and multipart state machines", name)
+	}
+}
+
+func TestBuckets_areEncryptedTLSOnlyAndPrivate(t *testing.T) {
+	for name, tpl := range synth(t) {
+		resources := tpl["Resources"].(map[string]any)
+		for id, r := range resources {
+			r := r.(map[string]any)
+			switch r["Type"] {
+			case "AWS::S3::Bucket":
+				props := r["Properties"].(map[string]any)
+				sse := props["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)
+				assert.Equal(t, "aws:kms", sse["ServerSideEncryptionByDefault"].(map[string]any)["SSEAlgorithm"], "%s/%s", name, id)
+				assert.Equal(t, map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+					props["PublicAccessBlockConfiguration"], "%s/%s", name, id)
+			case "AWS::KMS::Key":
+				assert.Equal(t, true, r["Properties"].(map[string]any)["EnableKeyRotation"], "%s/%s rotates", name, id)
+			case "AWS::S3::BucketPolicy":
+				doc, _ := json.Marshal(r["Properties"].(map[string]any)["PolicyDocument"])
+				assert.Contains(t, string(doc), `"aws:SecureTransport":"false"`, "%s/%s denies plain HTTP", name, id)
+			}
+		}
+	}
+}
