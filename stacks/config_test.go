@@ -27,7 +27,7 @@ func TestConfigFromContext_readsValues(t *testing.T) {
 				"demo": "false", "sourceClusters": "analytics-db, reporting-db", "sourceInstances": "orders-db",
 				"destinationBucket": "analytics-bucket", "destinationAccount": "444455556666",
 				"destinationKeyArn": "arn:aws:kms:ap-northeast-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-				"s3Prefix": "exports", "exportOnly": "postgres.public", "maxConcurrency": "500",
+				"s3Prefix":          "exports", "exportOnly": "postgres.public", "maxConcurrency": "500",
 				"pollInterval": "30s", "exportTimeout": "36h", "partitionKey": "dt",
 			},
 			stacks.Config{

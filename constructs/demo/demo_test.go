@@ -27,10 +27,10 @@ func TestDemoResources_matchTheSeedsDemoWithoutLambda(t *testing.T) {
 	// AND an encrypted Aurora PostgreSQL Serverless v2 cluster with the Data API and database postgres
 	cdktest.Check(t, func() {
 		tpl.T.HasResourceProperties(jsii.String("AWS::RDS::DBCluster"), &map[string]any{
-			"Engine":                          "aurora-postgresql",
-			"DatabaseName":                    "postgres",
-			"EnableHttpEndpoint":              true,
-			"StorageEncrypted":                true,
+			"Engine":                           "aurora-postgresql",
+			"DatabaseName":                     "postgres",
+			"EnableHttpEndpoint":               true,
+			"StorageEncrypted":                 true,
 			"ServerlessV2ScalingConfiguration": map[string]any{"MinCapacity": 0.5, "MaxCapacity": 4},
 		})
 		tpl.T.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), &map[string]any{"DBInstanceClass": "db.serverless"})
