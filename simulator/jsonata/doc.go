@@ -64,10 +64,12 @@
 //	20,000 Eval from 8 goroutines                 0.28-0.30 s   14.0-14.9 µs/eval
 //	20,000 Eval from 8 goroutines, one at a time  1.25-1.29 s   62.5-64.3 µs/eval
 //
-// The last line is what a mutex around each round trip would give. For
-// comparison, a bare pipe echo through Node costs about 20 µs per round trip
-// on the same VM and the bridge's own work (parse, evaluate, serialise) about
-// 15-25 µs, so the Go side adds a few µs.
+// The last line is what a mutex around each round trip would give. The
+// figures were taken with the VM otherwise idle; with other builds running
+// (load average 4-5) they were two to five times higher. For comparison, a
+// bare pipe echo through Node costs about 20 µs per round trip on the same
+// VM and the bridge's own work (parse, evaluate, serialise) about 15-25 µs,
+// so the Go side adds a few µs.
 //
 // # Finding Node and jsonata
 //

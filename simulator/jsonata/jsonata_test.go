@@ -592,14 +592,24 @@ func TestStartFailures(t *testing.T) {
 		}
 	})
 	t.Run("node dies after starting: stderr is in later errors", func(t *testing.T) {
-		// Runs the real bridge, which answers the handshake, then dies on the
-		// first request after writing to stderr.
+		// Runs the real bridge behind a FIFO: the wrapper passes on the
+		// handshake, swallows the answer to the first request, then writes
+		// to stderr, kills the bridge and exits 1.
 		real, err := findNode(mustRoot(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Setenv("REAL_NODE", real)
-		t.Setenv("JSII_NODE", fakeNode(t, `"$REAL_NODE" "$@" <&0 | { IFS= read -r l; printf '%s\n' "$l"; echo "bridge: out of memory (simulated)" >&2; exit 1; }`))
+		t.Setenv("FIFO", filepath.Join(t.TempDir(), "out"))
+		t.Setenv("JSII_NODE", fakeNode(t, `mkfifo "$FIFO" || exit 2
+"$REAL_NODE" "$@" <&0 >"$FIFO" &
+pid=$!
+exec <"$FIFO"
+IFS= read -r l; printf '%s\n' "$l"
+IFS= read -r l
+echo "bridge: out of memory (simulated)" >&2
+kill "$pid"
+exit 1`))
 		e, err := Start()
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,485 @@
+package asl
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+)
+
+// scope holds workflow variables. A Map iteration or Parallel branch gets a
+// scope whose parent is the enclosing one: it reads outer variables and its
+// own Assign never changes them. Distributed Map children get a fresh root.
+type scope struct {
+	parent *scope
+	mu     sync.RWMutex
+	vals   map[string]any
+}
+
+func newScope(parent *scope) *scope { return &scope{parent: parent, vals: map[string]any{}} }
+
+func (s *scope) get(name string) (any, bool) {
+	for c := s; c != nil; c = c.parent {
+		c.mu.RLock()
+		v, ok := c.vals[name]
+		c.mu.RUnlock()
+		if ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func (s *scope) set(vals map[string]any) {
+	s.mu.Lock()
+	for k, v := range vals {
+		s.vals[k] = v
+	}
+	s.mu.Unlock()
+}
+
+// thread is one line of control inside an execution: the execution itself,
+// a Map iteration or a Parallel branch. now is its simulated clock.
+type thread struct {
+	x    *execution
+	vars *scope
+	now  time.Time
+	path string       // trace path prefix, e.g. "Map[2]/"
+	stop *atomic.Bool // set when a sibling iteration or branch failed
+}
+
+// errStopped is returned by a thread stopped because a sibling failed.
+var errStopped = newErr("asl.Stopped", "stopped because a sibling iteration or branch failed")
+
+// check is called before each state: it fails the thread when the execution
+// was aborted, timed out or reached its history limit.
+func (th *thread) check() *awserr.Error {
+	x := th.x
+	if x.limitHit.Load() {
+		return newErr(ErrRuntime, historyLimitCause)
+	}
+	if x.timedOut.Load() {
+		return newErr(ErrTimeout, "The execution timed out.")
+	}
+	if err := x.ctx.Err(); err != nil {
+		return newErr("asl.Aborted", "execution aborted: "+err.Error())
+	}
+	if th.stop != nil && th.stop.Load() {
+		return errStopped
+	}
+	if !x.deadline.IsZero() && th.now.After(x.deadline) {
+		th.now = x.deadline
+		x.timedOut.Store(true)
+		return newErr(ErrTimeout, "The execution timed out.")
+	}
+	return nil
+}
+
+// terminal reports whether err ends the execution regardless of Retry and
+// Catch.
+func (th *thread) terminal(err *awserr.Error) bool {
+	return err.Name == ErrRuntime || err == errStopped || th.x.timedOut.Load() || th.x.ctx.Err() != nil
+}
+
+func (th *thread) ev(typ, state string) *awserr.Error { return th.x.event(typ, state, th.now) }
+
+// runMachine runs states from StartAt until a terminal state.
+func (th *thread) runMachine(def *smDef, input any) (any, *awserr.Error) {
+	cur := def.startAt
+	for {
+		if err := th.check(); err != nil {
+			return nil, err
+		}
+		st := def.states[cur]
+		out, next, err := th.runState(st, input)
+		if err != nil {
+			return nil, err
+		}
+		if next == "" {
+			return out, nil
+		}
+		cur, input = next, out
+	}
+}
+
+// stateRun carries what one state visit's expressions see.
+type stateRun struct {
+	th      *thread
+	st      *stateDef
+	input   any
+	entered time.Time
+	retries int
+}
+
+func (sr *stateRun) env() *evalEnv {
+	return &evalEnv{input: sr.input, vars: sr.th.vars, context: func() map[string]any { return sr.contextObject(nil) }}
+}
+
+func (sr *stateRun) contextObject(item map[string]any) map[string]any {
+	x := sr.th.x
+	c := map[string]any{
+		"Execution":    x.ctxExec,
+		"StateMachine": x.ctxSM,
+		"State": map[string]any{
+			"Name":        sr.st.name,
+			"EnteredTime": isoTime(sr.entered),
+			"RetryCount":  float64(sr.retries),
+		},
+	}
+	if item != nil {
+		c["Map"] = map[string]any{"Item": item}
+	}
+	return c
+}
+
+func (th *thread) runState(st *stateDef, input any) (out any, next string, err *awserr.Error) {
+	sr := &stateRun{th: th, st: st, input: input, entered: th.now}
+	if err := th.ev(st.typ+"StateEntered", st.name); err != nil {
+		return nil, "", err
+	}
+	th.x.statesEntered.Add(1)
+	defer func() {
+		if mode := th.x.ex.cfg.trace; mode != TraceOff {
+			t := TraceEntry{State: st.name, Path: th.path + st.name}
+			if mode == TraceData {
+				t.Input, t.Output = input, out
+			}
+			if err != nil {
+				t.Error = err.Name
+			}
+			th.x.addTrace(t)
+		}
+	}()
+	switch st.typ {
+	case "Pass":
+		out, err = sr.complete(st.output, st.assign, input, false, nil)
+		next = st.next
+	case "Succeed":
+		out, err = sr.complete(st.output, nil, input, false, nil)
+	case "Fail":
+		return nil, "", sr.fail()
+	case "Wait":
+		out, err = sr.wait()
+		next = st.next
+	case "Choice":
+		out, next, err = sr.choice()
+	case "Task", "Parallel", "Map":
+		return sr.withRetry()
+	default:
+		return nil, "", newErr(ErrRuntime, "unsupported state type "+st.typ)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+		return nil, "", e
+	}
+	return out, next, nil
+}
+
+// complete evaluates Output and Assign in one round trip (both see the
+// variables as they were when the state was entered, and $states.result when
+// hasResult), applies Assign and checks the output size.
+func (sr *stateRun) complete(outT, assignT *tmpl, defaultOut any, hasResult bool, result any) (any, *awserr.Error) {
+	env := sr.env()
+	env.hasResult, env.result = hasResult, result
+	return sr.completeEnv(env, outT, assignT, defaultOut)
+}
+
+func (sr *stateRun) completeEnv(env *evalEnv, outT, assignT *tmpl, defaultOut any) (any, *awserr.Error) {
+	var b batch
+	o := b.add(outT, "Output", env)
+	a := b.add(assignT, "Assign", env)
+	if err := sr.runBatch(&b); err != nil {
+		return nil, err
+	}
+	out := defaultOut
+	if o.set {
+		out = o.value
+	}
+	if a.set {
+		vals, _ := a.value.(map[string]any)
+		if err := sr.checkAssign(vals); err != nil {
+			return nil, err
+		}
+		sr.th.vars.set(vals)
+	}
+	if n := jsonSize(out); n > MaxPayloadBytes {
+		return nil, newErr(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", sr.st.name))
+	}
+	return out, nil
+}
+
+func (sr *stateRun) checkAssign(vals map[string]any) *awserr.Error {
+	total := 0
+	for k, v := range vals {
+		n := jsonSize(v)
+		if n > MaxPayloadBytes {
+			return newErr(ErrDataLimitExceeded, fmt.Sprintf("The variable '%s' assigned in state '%s' exceeds the maximum size of 256 KiB.", k, sr.st.name))
+		}
+		total += n
+	}
+	if total > MaxPayloadBytes {
+		return newErr(ErrDataLimitExceeded, fmt.Sprintf("The variables assigned in state '%s' exceed the maximum combined size of 256 KiB.", sr.st.name))
+	}
+	return nil
+}
+
+// runBatch evaluates a batch; an evaluation failure is recorded as an
+// EvaluationFailed history event.
+func (sr *stateRun) runBatch(b *batch) *awserr.Error {
+	if err := b.run(sr.th.x.ex.eval); err != nil {
+		if e := sr.th.ev("EvaluationFailed", sr.st.name); e != nil {
+			return e
+		}
+		return err
+	}
+	return nil
+}
+
+func (sr *stateRun) fail() *awserr.Error {
+	var b batch
+	env := sr.env()
+	et := b.add(sr.st.errorT, "Error", env)
+	ct := b.add(sr.st.causeT, "Cause", env)
+	if err := sr.runBatch(&b); err != nil {
+		return err
+	}
+	name, cause := "", ""
+	if et.set {
+		s, ok := et.value.(string)
+		if !ok {
+			return newErr(ErrQueryEvaluation, fmt.Sprintf("The Error field of Fail state '%s' must be a string.", sr.st.name))
+		}
+		name = s
+	}
+	if ct.set {
+		s, ok := ct.value.(string)
+		if !ok {
+			return newErr(ErrQueryEvaluation, fmt.Sprintf("The Cause field of Fail state '%s' must be a string.", sr.st.name))
+		}
+		cause = s
+	}
+	return &awserr.Error{Name: name, Cause: cause}
+}
+
+func (sr *stateRun) wait() (any, *awserr.Error) {
+	th, st := sr.th, sr.st
+	var b batch
+	env := sr.env()
+	s := b.add(st.seconds, "Seconds", env)
+	ts := b.add(st.timestamp, "Timestamp", env)
+	if err := sr.runBatch(&b); err != nil {
+		return nil, err
+	}
+	until := th.now
+	if s.set {
+		n, ok := intValue(s.value)
+		if !ok || n < 0 {
+			return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The Seconds field of Wait state '%s' must be a non-negative integer, got %v.", st.name, s.value))
+		}
+		until = th.now.Add(time.Duration(n) * time.Second)
+	} else {
+		str, _ := ts.value.(string)
+		t, err := time.Parse(time.RFC3339Nano, str)
+		if err != nil {
+			return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The Timestamp field of Wait state '%s' must be an ISO-8601 timestamp, got %v.", st.name, ts.value))
+		}
+		if t.After(until) {
+			until = t
+		}
+	}
+	th.now = until
+	if err := th.check(); err != nil {
+		return nil, err
+	}
+	return sr.complete(st.output, st.assign, sr.input, false, nil)
+}
+
+func (sr *stateRun) choice() (any, string, *awserr.Error) {
+	st := sr.st
+	var b batch
+	env := sr.env()
+	conds := make([]*batchItem, len(st.choices))
+	for i, c := range st.choices {
+		conds[i] = b.add(c.condition, "Condition", env)
+	}
+	if err := sr.runBatch(&b); err != nil {
+		return nil, "", err
+	}
+	for i, c := range conds {
+		ok, isBool := c.value.(bool)
+		if !isBool {
+			return nil, "", newErr(ErrQueryEvaluation, fmt.Sprintf("The Condition of Choices[%d] in state '%s' must evaluate to a boolean, got %s.", i, st.name, jsonString(c.value)))
+		}
+		if ok {
+			rule := st.choices[i]
+			outT, assignT := st.output, st.assign
+			if rule.output != nil {
+				outT = rule.output
+			}
+			if rule.assign != nil {
+				assignT = rule.assign
+			}
+			out, err := sr.complete(outT, assignT, sr.input, false, nil)
+			return out, rule.next, err
+		}
+	}
+	if st.defaultNext == "" {
+		return nil, "", newErr(ErrNoChoiceMatched, fmt.Sprintf("No Choice Rules matched and no Default was specified in state '%s'.", st.name))
+	}
+	out, err := sr.complete(st.output, st.assign, sr.input, false, nil)
+	return out, st.defaultNext, err
+}
+
+// attemptFunc runs one attempt of a Task, Parallel or Map state and returns
+// its result ($states.result).
+type attemptFunc func(sr *stateRun) (any, *awserr.Error)
+
+// withRetry runs a Task, Parallel or Map state: attempts, Retry, Output and
+// Assign, Catch.
+func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
+	th, st := sr.th, sr.st
+	var attempt attemptFunc
+	switch st.typ {
+	case "Task":
+		attempt = (*stateRun).task
+	case "Parallel":
+		attempt = (*stateRun).parallel
+	default:
+		if st.distributed {
+			attempt = (*stateRun).distributedMap
+		} else {
+			attempt = (*stateRun).inlineMap
+		}
+	}
+	used := make([]int, len(st.retry))
+	for {
+		result, err := attempt(sr)
+		var out any
+		if err == nil {
+			out, err = sr.complete(st.output, st.assign, result, true, result)
+		}
+		if err == nil {
+			if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+				return nil, "", e
+			}
+			return out, st.next, nil
+		}
+		if th.terminal(err) {
+			return nil, "", err
+		}
+		if i := matchRetrier(st.retry, err.Name); i >= 0 && used[i] < st.retry[i].maxAttempts {
+			r := st.retry[i]
+			delay := r.interval * math.Pow(r.backoff, float64(used[i]))
+			if r.maxDelay > 0 && delay > r.maxDelay {
+				delay = r.maxDelay
+			}
+			used[i]++
+			sr.retries++
+			th.x.retries.Add(1)
+			th.now = th.now.Add(time.Duration(delay * float64(time.Second)))
+			if e := th.check(); e != nil {
+				return nil, "", e
+			}
+			continue
+		}
+		for _, c := range st.catch {
+			if !errorMatches(c.errorEquals, err.Name) {
+				continue
+			}
+			errOut := map[string]any{"Error": err.Name, "Cause": err.Cause}
+			env := sr.env()
+			env.hasErrOut, env.errorOutput = true, errOut
+			out, cerr := sr.completeEnv(env, c.output, c.assign, errOut)
+			if cerr != nil {
+				return nil, "", cerr
+			}
+			if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+				return nil, "", e
+			}
+			return out, c.next, nil
+		}
+		return nil, "", err
+	}
+}
+
+func matchRetrier(rs []*retrier, name string) int {
+	for i, r := range rs {
+		if errorMatches(r.errorEquals, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// parallel runs every branch concurrently on the same input.
+func (sr *stateRun) parallel() (any, *awserr.Error) {
+	th, st := sr.th, sr.st
+	var b batch
+	args := b.add(st.arguments, "Arguments", sr.env())
+	if err := sr.runBatch(&b); err != nil {
+		return nil, err
+	}
+	in := sr.input
+	if args.set {
+		in = args.value
+	}
+	if err := th.ev("ParallelStateStarted", st.name); err != nil {
+		return nil, err
+	}
+	results := make([]any, len(st.branches))
+	errs := make([]*awserr.Error, len(st.branches))
+	ends := make([]time.Time, len(st.branches))
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for i, br := range st.branches {
+		wg.Add(1)
+		go func(i int, br *smDef) {
+			defer wg.Done()
+			bt := &thread{x: th.x, vars: newScope(th.vars), now: th.now, path: th.path + st.name + "#" + strconv.Itoa(i) + "/", stop: &stop}
+			results[i], errs[i] = bt.runMachine(br, in)
+			if errs[i] != nil && errs[i] != errStopped {
+				stop.Store(true)
+			}
+			ends[i] = bt.now
+		}(i, br)
+	}
+	wg.Wait()
+	for _, t := range ends {
+		if t.After(th.now) {
+			th.now = t
+		}
+	}
+	if err := firstError(errs); err != nil {
+		if e := th.ev("ParallelStateFailed", st.name); e != nil {
+			return nil, e
+		}
+		return nil, err
+	}
+	if err := th.ev("ParallelStateSucceeded", st.name); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// firstError returns the error of the lowest-index failed branch or
+// iteration, preferring real failures over sibling stops.
+func firstError(errs []*awserr.Error) *awserr.Error {
+	var stopped *awserr.Error
+	for _, e := range errs {
+		if e == nil {
+			continue
+		}
+		if e == errStopped {
+			stopped = e
+			continue
+		}
+		return e
+	}
+	return stopped
+}

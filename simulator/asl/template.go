@@ -1,0 +1,425 @@
+package asl
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+)
+
+// tmpl is a compiled field value: a JSON value in which every string of the
+// exact form "{% expr %}" is a JSONata expression. Objects and arrays are
+// walked recursively; any other string stays literal.
+type tmpl struct {
+	kind  tmplKind
+	lit   any      // tmplLit: the value, immutable
+	expr  string   // tmplExpr
+	refs  refSet   // tmplExpr: what the expression references
+	keys  []string // tmplObj, sorted
+	elems []*tmpl  // tmplObj (parallel to keys) or tmplArr
+}
+
+type tmplKind int
+
+const (
+	tmplLit tmplKind = iota
+	tmplExpr
+	tmplObj
+	tmplArr
+)
+
+var varRef = regexp.MustCompile(`\$[A-Za-z_][A-Za-z0-9_]*`)
+
+// isExprString reports whether s is a whole-string JSONata template.
+func isExprString(s string) (string, bool) {
+	if len(s) >= 4 && strings.HasPrefix(s, "{%") && strings.HasSuffix(s, "%}") {
+		return strings.TrimSpace(s[2 : len(s)-2]), true
+	}
+	return "", false
+}
+
+// compile turns a JSON value into a template; it returns a literal template
+// when the value holds no expression.
+func compile(v any) (*tmpl, error) {
+	switch x := v.(type) {
+	case string:
+		if e, ok := isExprString(x); ok {
+			if e == "" {
+				return nil, fmt.Errorf("empty JSONata expression %q", x)
+			}
+			return &tmpl{kind: tmplExpr, expr: e, refs: scanRefs(e)}, nil
+		}
+		return &tmpl{kind: tmplLit, lit: x}, nil
+	case map[string]any:
+		t := &tmpl{kind: tmplObj}
+		for k := range x {
+			t.keys = append(t.keys, k)
+		}
+		sort.Strings(t.keys)
+		dynamic := false
+		for _, k := range t.keys {
+			c, err := compile(x[k])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			if c.kind != tmplLit {
+				dynamic = true
+			}
+			t.elems = append(t.elems, c)
+		}
+		if !dynamic {
+			return &tmpl{kind: tmplLit, lit: x}, nil
+		}
+		return t, nil
+	case []any:
+		t := &tmpl{kind: tmplArr}
+		dynamic := false
+		for i, e := range x {
+			c, err := compile(e)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			if c.kind != tmplLit {
+				dynamic = true
+			}
+			t.elems = append(t.elems, c)
+		}
+		if !dynamic {
+			return &tmpl{kind: tmplLit, lit: x}, nil
+		}
+		return t, nil
+	default:
+		return &tmpl{kind: tmplLit, lit: v}, nil
+	}
+}
+
+// refSet is what an expression references: workflow variables by name and
+// parts of $states, so that only those are sent with the evaluation (the
+// input of a state can be large; its context holds the execution input).
+type refSet struct {
+	vars   []string
+	states statesParts
+}
+
+type statesParts uint8
+
+const (
+	partInput statesParts = 1 << iota
+	partResult
+	partErrorOutput
+	partContext
+	partAll = partInput | partResult | partErrorOutput | partContext
+)
+
+var statesFields = []struct {
+	name string
+	part statesParts
+}{{".input", partInput}, {".result", partResult}, {".errorOutput", partErrorOutput}, {".context", partContext}}
+
+func scanRefs(expr string) refSet {
+	var rs refSet
+	seen := map[string]bool{}
+	for _, loc := range varRef.FindAllStringIndex(expr, -1) {
+		n := expr[loc[0]+1 : loc[1]]
+		if n == "states" {
+			rest := expr[loc[1]:]
+			part := partAll
+			for _, f := range statesFields {
+				if strings.HasPrefix(rest, f.name) && !identChar(rest, len(f.name)) {
+					part = f.part
+				}
+			}
+			rs.states |= part
+			continue
+		}
+		if !seen[n] {
+			seen[n] = true
+			rs.vars = append(rs.vars, n)
+		}
+	}
+	return rs
+}
+
+func identChar(s string, i int) bool {
+	if i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func (r refSet) union(o refSet) refSet {
+	out := refSet{states: r.states | o.states, vars: append([]string(nil), r.vars...)}
+	for _, v := range o.vars {
+		if !contains(out.vars, v) {
+			out.vars = append(out.vars, v)
+		}
+	}
+	return out
+}
+
+// exprs calls f for every expression in t, in fill order, with its location
+// (e.g. "Arguments.Key", "Output.list[1]").
+func (t *tmpl) exprs(path string, f func(e *tmpl, path string)) {
+	if t == nil {
+		return
+	}
+	switch t.kind {
+	case tmplExpr:
+		f(t, path)
+	case tmplObj:
+		for i, e := range t.elems {
+			e.exprs(path+"."+t.keys[i], f)
+		}
+	case tmplArr:
+		for i, e := range t.elems {
+			e.exprs(path+"["+strconv.Itoa(i)+"]", f)
+		}
+	}
+}
+
+// evalEnv is what one evaluation sees: the $states fields and the variables.
+type evalEnv struct {
+	input       any
+	hasResult   bool
+	result      any
+	hasErrOut   bool
+	errorOutput any
+	context     func() map[string]any // built lazily: only when referenced
+	vars        *scope
+}
+
+// statesValue builds the $states object with the parts in p.
+func (env *evalEnv) statesValue(p statesParts) map[string]any {
+	st := map[string]any{}
+	if p&partInput != 0 {
+		st["input"] = env.input
+	}
+	if p&partResult != 0 && env.hasResult {
+		st["result"] = env.result
+	}
+	if p&partErrorOutput != 0 && env.hasErrOut {
+		st["errorOutput"] = env.errorOutput
+	}
+	if p&partContext != 0 && env.context != nil {
+		st["context"] = env.context()
+	}
+	return st
+}
+
+// bindings builds the JSONata bindings an expression needs: $states (the
+// parts it references) and the workflow variables it names (unknown names
+// are left unbound: they evaluate to undefined).
+func (env *evalEnv) bindings(refs refSet) map[string]any {
+	b := make(map[string]any, len(refs.vars)+1)
+	if refs.states != 0 {
+		b["states"] = env.statesValue(refs.states)
+	}
+	env.bindVars(b, refs.vars)
+	return b
+}
+
+func (env *evalEnv) bindVars(b map[string]any, names []string) {
+	if env.vars == nil {
+		return
+	}
+	for _, n := range names {
+		if v, ok := env.vars.get(n); ok {
+			b[n] = v
+		}
+	}
+}
+
+// batch collects the expressions of several fields so that they are
+// evaluated in one round trip. The expressions that share an environment
+// (the fields of one state) go in one request, composed as
+// [{"v": (e1)}, {"v": (e2)}, ...], so that a large $states.input is sent
+// once; should that request fail, its expressions are evaluated one by one to
+// report the failing one.
+type batch struct {
+	exprs []pendingExpr
+	items []*batchItem
+}
+
+type pendingExpr struct {
+	e    *tmpl
+	env  *evalEnv
+	path string
+}
+
+type batchItem struct {
+	t     *tmpl
+	first int // index of the item's first expression
+	value any
+	set   bool
+}
+
+// add queues template t (may be nil) evaluated in env and returns its handle.
+func (b *batch) add(t *tmpl, field string, env *evalEnv) *batchItem {
+	it := &batchItem{t: t, first: len(b.exprs)}
+	b.items = append(b.items, it)
+	t.exprs(field, func(e *tmpl, path string) {
+		b.exprs = append(b.exprs, pendingExpr{e: e, env: env, path: path})
+	})
+	return it
+}
+
+// compose returns the expression evaluating exprs into [{"v": value}, ...].
+func compose(exprs []string) string {
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, e := range exprs {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"v":(`)
+		sb.WriteString(e)
+		sb.WriteString("\n)}")
+	}
+	sb.WriteByte(']')
+	return sb.String()
+}
+
+// decomposed unpacks the result of a composed request.
+func decomposed(r EvalResult, n int) ([]EvalResult, bool) {
+	if r.Err != nil || r.Undefined {
+		return nil, false
+	}
+	arr, ok := r.Value.([]any)
+	if !ok || len(arr) != n {
+		return nil, false
+	}
+	out := make([]EvalResult, n)
+	for i, x := range arr {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v, has := m["v"]
+		out[i] = EvalResult{Value: v, Undefined: !has}
+	}
+	return out, true
+}
+
+// run evaluates everything queued. Errors are States.QueryEvaluationError.
+func (b *batch) run(ev Evaluator) *awserr.Error {
+	res := make([]EvalResult, len(b.exprs))
+	if len(b.exprs) > 0 {
+		type group struct{ lo, hi int }
+		var groups []group
+		var reqs []EvalRequest
+		for lo := 0; lo < len(b.exprs); {
+			hi := lo + 1
+			for hi < len(b.exprs) && b.exprs[hi].env == b.exprs[lo].env {
+				hi++
+			}
+			groups = append(groups, group{lo, hi})
+			if hi-lo == 1 {
+				p := b.exprs[lo]
+				reqs = append(reqs, EvalRequest{Expr: p.e.expr, Bindings: p.env.bindings(p.e.refs)})
+			} else {
+				var refs refSet
+				texts := make([]string, 0, hi-lo)
+				for _, p := range b.exprs[lo:hi] {
+					refs = refs.union(p.e.refs)
+					texts = append(texts, p.e.expr)
+				}
+				reqs = append(reqs, EvalRequest{Expr: compose(texts), Bindings: b.exprs[lo].env.bindings(refs)})
+			}
+			lo = hi
+		}
+		out, err := ev.EvalMany(reqs)
+		if err == nil && len(out) != len(reqs) {
+			err = fmt.Errorf("JSONata engine returned %d results for %d requests", len(out), len(reqs))
+		}
+		if err != nil {
+			return newErr(ErrRuntime, "JSONata engine failure: "+err.Error())
+		}
+		var again []int
+		for i, g := range groups {
+			if g.hi-g.lo == 1 {
+				res[g.lo] = out[i]
+				continue
+			}
+			if parts, ok := decomposed(out[i], g.hi-g.lo); ok {
+				copy(res[g.lo:g.hi], parts)
+				continue
+			}
+			for k := g.lo; k < g.hi; k++ {
+				again = append(again, k)
+			}
+		}
+		if len(again) > 0 {
+			reqs = reqs[:0]
+			for _, k := range again {
+				p := b.exprs[k]
+				reqs = append(reqs, EvalRequest{Expr: p.e.expr, Bindings: p.env.bindings(p.e.refs)})
+			}
+			out, err := ev.EvalMany(reqs)
+			if err == nil && len(out) != len(reqs) {
+				err = fmt.Errorf("JSONata engine returned %d results for %d requests", len(out), len(reqs))
+			}
+			if err != nil {
+				return newErr(ErrRuntime, "JSONata engine failure: "+err.Error())
+			}
+			for i, k := range again {
+				res[k] = out[i]
+			}
+		}
+		for i, r := range res {
+			if e := checkResult(r, b.exprs[i].e.expr, b.exprs[i].path); e != nil {
+				return e
+			}
+		}
+	}
+	for _, it := range b.items {
+		if it.t == nil {
+			continue
+		}
+		pos := it.first
+		it.value = fill(it.t, res, &pos)
+		it.set = true
+	}
+	return nil
+}
+
+// checkResult turns a JSONata error or an undefined value into
+// States.QueryEvaluationError.
+func checkResult(r EvalResult, expr, path string) *awserr.Error {
+	if r.Err != nil {
+		return newErr(ErrQueryEvaluation, fmt.Sprintf(
+			"An error occurred while evaluating the JSONata expression '%s' specified for the field '%s': %s: %s",
+			expr, path, r.Err.Code, r.Err.Message))
+	}
+	if r.Undefined {
+		return newErr(ErrQueryEvaluation, fmt.Sprintf(
+			"The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", expr, path))
+	}
+	return nil
+}
+
+func fill(t *tmpl, res []EvalResult, pos *int) any {
+	switch t.kind {
+	case tmplLit:
+		return t.lit
+	case tmplExpr:
+		v := res[*pos].Value
+		*pos++
+		return v
+	case tmplObj:
+		m := make(map[string]any, len(t.keys))
+		for i, k := range t.keys {
+			m[k] = fill(t.elems[i], res, pos)
+		}
+		return m
+	default:
+		a := make([]any, len(t.elems))
+		for i, e := range t.elems {
+			a[i] = fill(e, res, pos)
+		}
+		return a
+	}
+}

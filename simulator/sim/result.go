@@ -1,0 +1,160 @@
+package sim
+
+import (
+	"strings"
+
+	"github.com/snapshotlake/snapshotlake/simulator/asl"
+)
+
+// Result is what a run produced, in the shape `simulate -json` prints.
+type Result struct {
+	// Status, Error and Cause are those of the first delivery's export run
+	// that did not succeed, or SUCCEEDED.
+	Status      string         `json:"status"`
+	Error       string         `json:"error,omitempty"`
+	Cause       string         `json:"cause,omitempty"`
+	Deliveries  []Delivery     `json:"deliveries"`
+	Executions  []Execution    `json:"executions"`
+	Calls       map[string]int `json:"calls"`
+	ExportTasks []ExportTask   `json:"exportTasks"`
+	Destination Destination    `json:"destination"`
+	Figures     Figures        `json:"figures"`
+}
+
+// Delivery is one export run started by the event.
+type Delivery struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Output any    `json:"output,omitempty"`
+}
+
+// Execution is one state machine execution.
+type Execution struct {
+	StateMachine     string   `json:"stateMachine"`
+	Name             string   `json:"name"`
+	Type             string   `json:"type"`
+	Status           string   `json:"status"`
+	Error            string   `json:"error,omitempty"`
+	Cause            string   `json:"cause,omitempty"`
+	HistoryEvents    int      `json:"historyEvents"`
+	StateTransitions int      `json:"stateTransitions"`
+	Parent           string   `json:"parent,omitempty"`
+	MapRunChild      bool     `json:"mapRunChild,omitempty"`
+	States           []string `json:"states,omitempty"`
+}
+
+// ExportTask is an export the run started.
+type ExportTask struct {
+	Identifier string `json:"identifier"`
+	S3Prefix   string `json:"s3Prefix"`
+	Status     string `json:"status"`
+}
+
+// Destination is what the destination bucket holds after the run.
+type Destination struct {
+	Bucket  string   `json:"bucket"`
+	Objects []Object `json:"objects"`
+}
+
+// Figures are the run's scale and cost measures.
+type Figures struct {
+	// ObjectsInExport is what the export wrote (data, markers, metadata).
+	ObjectsInExport int `json:"objectsInExport"`
+	// LargestObject in the export, bytes.
+	LargestObject int64 `json:"largestObject"`
+	// CopiedObjects is what the destination holds.
+	CopiedObjects int `json:"copiedObjects"`
+	// MaxHistoryEvents of any single execution (Step Functions' cap: 25,000).
+	MaxHistoryEvents int `json:"maxHistoryEvents"`
+	// StandardTransitions is the billed Standard state transitions of all executions.
+	StandardTransitions int `json:"standardTransitions"`
+	// StandardTransitionsPerObject = StandardTransitions / CopiedObjects.
+	StandardTransitionsPerObject float64 `json:"standardTransitionsPerObject"`
+	// ExpressRequests is the number of Express executions (billed per request).
+	ExpressRequests int `json:"expressRequests"`
+	// Executions by type.
+	StandardExecutions int `json:"standardExecutions"`
+	ExpressExecutions  int `json:"expressExecutions"`
+	// CopyConcurrency is the Distributed Maps' MaxConcurrency.
+	CopyConcurrency int `json:"copyConcurrency"`
+}
+
+func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string]machine, calls map[string]int, exportIDs []string) Result {
+	res := Result{Status: string(asl.StatusSucceeded), Calls: calls}
+	for _, x := range runs {
+		res.Deliveries = append(res.Deliveries, Delivery{Name: x.Name, Status: string(x.Status), Output: x.Output})
+		if x.Status != asl.StatusSucceeded && res.Status == string(asl.StatusSucceeded) {
+			res.Status, res.Error, res.Cause = string(x.Status), x.Error, x.Cause
+		}
+	}
+	names := map[string]string{}
+	for _, rec := range r.Records {
+		names[rec.ExecutionARN] = rec.Name
+	}
+	for _, rec := range r.Records {
+		e := Execution{
+			StateMachine: machineName(rec.StateMachineARN, machines), Name: rec.Name, Type: rec.Type,
+			Status: string(rec.Status), Error: rec.Error, Cause: rec.Cause,
+			HistoryEvents: rec.HistoryEvents, StateTransitions: rec.StateTransitions,
+			Parent: names[rec.ParentARN], MapRunChild: rec.MapRunARN != "",
+		}
+		for _, t := range rec.Trace {
+			if !strings.Contains(t.Path, "[") {
+				e.States = append(e.States, t.State)
+			}
+		}
+		res.Executions = append(res.Executions, e)
+	}
+	res.ExportTasks = []ExportTask{}
+	for _, id := range exportIDs {
+		if t, ok := r.RDS.Task(id); ok {
+			res.ExportTasks = append(res.ExportTasks, ExportTask{Identifier: id, S3Prefix: str(t["S3Prefix"]), Status: str(t["Status"])})
+		}
+	}
+	res.Destination.Bucket = r.DestinationBucket
+	res.Destination.Objects = []Object{}
+	for _, o := range r.S3.Objects(r.DestinationBucket, "") {
+		res.Destination.Objects = append(res.Destination.Objects, Object{Key: o.Key, Size: o.Size})
+	}
+	f := &res.Figures
+	for _, o := range r.S3.Objects(r.ExportBucket, "") {
+		if strings.HasPrefix(o.Key, "other/") || strings.Contains(o.Key, "other-export-") {
+			continue
+		}
+		f.ObjectsInExport++
+		f.LargestObject = max(f.LargestObject, o.Size)
+	}
+	f.CopiedObjects = len(res.Destination.Objects)
+	f.MaxHistoryEvents = sum.MaxHistoryEvents
+	f.StandardTransitions = sum.StateTransitions
+	if f.CopiedObjects > 0 {
+		f.StandardTransitionsPerObject = float64(sum.StateTransitions) / float64(f.CopiedObjects)
+	}
+	f.ExpressRequests = sum.ExpressRequests
+	f.StandardExecutions, f.ExpressExecutions = sum.StandardExecutions, sum.ExpressExecutions
+	if m, ok := machines[copyPath].states["Copy data files"]["MaxConcurrency"].(float64); ok {
+		f.CopyConcurrency = int(m)
+	}
+	return res
+}
+
+func machineName(arn string, machines map[string]machine) string {
+	for path, m := range machines {
+		if m.arn == arn {
+			switch path {
+			case exportPath:
+				return "export"
+			case copyPath:
+				return "copy"
+			case multipartPath:
+				return "multipart"
+			}
+		}
+	}
+	return arn
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}

@@ -1,0 +1,436 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/snapshotlake/snapshotlake/simulator/asl"
+	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
+	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
+	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
+	"github.com/snapshotlake/snapshotlake/stacks"
+)
+
+// Construct paths of the three state machines in every stack.
+const (
+	exportPath    = "RdsExport/StateMachine/Resource"
+	copyPath      = "S3Copy/StateMachine/Resource"
+	multipartPath = "S3Copy/Multipart/StateMachine/Resource"
+)
+
+// Defaults of a scenario.
+const (
+	DefaultSnapshotTime    = "2026-11-24T03:04:58.145Z"
+	defaultPollsBeforeDone = 3
+	defaultBusyPolls       = 2
+)
+
+// Run is a finished simulation: its result, and the fakes, to read the
+// destination back.
+type Run struct {
+	Result Result
+	S3     *s3fake.Fake
+	RDS    *rdsfake.Fake
+	// Records are every execution the executor ran, in start order.
+	Records []asl.ExecutionRecord
+	// DestinationBucket and ExportBucket are the local bucket names.
+	DestinationBucket, ExportBucket string
+}
+
+// Options tune a run.
+type Options struct {
+	// Trace keeps the states each execution entered (for the report).
+	Trace bool
+	// Evaluator is a running JSONata bridge to reuse; Default: one started
+	// and closed by Execute.
+	Evaluator *jsonata.Evaluator
+}
+
+// machine is a resolved, registered state machine.
+type machine struct {
+	arn, typ string
+	states   map[string]map[string]any
+}
+
+// Execute runs sc against app (synthesized with sc.Context).
+func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	stackName := sc.Stack
+	if stackName == "" {
+		stackName = stacks.DemoStackName
+	}
+	tpl, ok := app.Templates[stackName]
+	if !ok {
+		var names []string
+		for n := range app.Templates {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("scenario stack %q was not synthesized; the app has %v", stackName, names)
+	}
+	w := world{stack: stackName, resources: map[string]map[string]any{}}
+	for id, r := range tpl["Resources"].(map[string]any) {
+		w.resources[id] = r.(map[string]any)
+	}
+	machines := map[string]machine{}
+	defs := map[string]map[string]any{}
+	for id, r := range w.resources {
+		if r["Type"] != "AWS::StepFunctions::StateMachine" {
+			continue
+		}
+		path, _ := r["Metadata"].(map[string]any)["aws:cdk:path"].(string)
+		props := r["Properties"].(map[string]any)
+		def, err := w.resolve(props["DefinitionString"])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		var parsed map[string]any
+		if err := json.Unmarshal([]byte(def.(string)), &parsed); err != nil {
+			return nil, fmt.Errorf("%s: definition: %w", path, err)
+		}
+		typ, _ := props["StateMachineType"].(string)
+		if typ == "" {
+			typ = asl.TypeStandard
+		}
+		for _, p := range []string{exportPath, copyPath, multipartPath} {
+			if path == stackName+"/"+p {
+				machines[p] = machine{arn: w.stateMachineArn(id), typ: typ, states: statesOf(parsed)}
+				defs[p] = parsed
+			}
+		}
+	}
+	if len(machines) != 3 {
+		return nil, fmt.Errorf("stack %s: want the export, copy and multipart state machines, found %d", stackName, len(machines))
+	}
+
+	exportArgs := machines[exportPath].states["Start export"]["Arguments"].(map[string]any)
+	copyArgs := machines[copyPath].states["Copy data file"]["Arguments"].(map[string]any)
+	r := &Run{
+		S3:                s3fake.NewFake(),
+		ExportBucket:      fmt.Sprint(exportArgs["S3BucketName"]),
+		DestinationBucket: fmt.Sprint(copyArgs["Bucket"]),
+	}
+	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: fmt.Sprint(exportArgs["KmsKeyId"]), BucketOwnerEnforced: true})
+	destKey, _ := copyArgs["SSEKMSKeyId"].(string)
+	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: destKey, BucketOwnerEnforced: true})
+	r.RDS = rdsfake.New(r.S3)
+
+	event, err := prepareRDS(r.RDS, w, app.Config, sc)
+	if err != nil {
+		return nil, err
+	}
+	busy, err := startBusyExports(ctx, r.RDS, r.ExportBucket, exportArgs, sc.Export)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range sc.Faults {
+		service, action, _ := strings.Cut(f.Call, ":")
+		if service == "s3" {
+			r.S3.AddFault(s3fake.Fault{Action: action, Error: f.Error, Cause: f.Cause, Times: f.Times, KeyPattern: f.KeyPattern})
+		} else {
+			r.RDS.AddFault(rdsfake.Fault{Action: action, Error: f.Error, Cause: f.Cause, Times: f.Times, KeyPattern: f.KeyPattern})
+		}
+	}
+
+	ev := opts.Evaluator
+	if ev == nil {
+		if ev, err = jsonata.Start(); err != nil {
+			return nil, err
+		}
+		defer ev.Close()
+	}
+	calls := &callCounter{n: map[string]int{}}
+	integ := asl.IntegrationFunc(func(ctx context.Context, service, action string, args map[string]any) (any, error) {
+		calls.add(service + ":" + action)
+		if action == "startExportTask" {
+			calls.exportTask(fmt.Sprint(args["ExportTaskIdentifier"]))
+		}
+		switch service {
+		case "s3":
+			return r.S3.Call(ctx, action, args)
+		case "rds":
+			out, err := r.RDS.Call(ctx, action, args)
+			if action == "startExportTask" && err != nil && awserr.As(err).Name == rdsfake.ErrRds {
+				busy.advance(ctx, r.RDS)
+			}
+			return out, err
+		}
+		return nil, awserr.New("States.Runtime", "no local fake answers aws-sdk:%s:%s", service, action)
+	})
+	start, _ := time.Parse(time.RFC3339Nano, snapshotTime(sc))
+	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) })}
+	if opts.Trace {
+		execOpts = append(execOpts, asl.WithTrace(asl.TraceStates))
+	}
+	exec := asl.New(integ, asl.FromJSONata(ev), execOpts...)
+	for p, m := range machines {
+		if err := exec.Register(m.arn, defs[p], m.typ); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+
+	deliveries := sc.Deliveries
+	if deliveries == 0 {
+		deliveries = 1
+	}
+	var runs []*asl.Execution
+	for i := 1; i <= deliveries; i++ {
+		x, err := exec.Start(ctx, machines[exportPath].arn, fmt.Sprintf("delivery-%d", i), event)
+		if err != nil {
+			return nil, fmt.Errorf("delivery %d: %w", i, err)
+		}
+		runs = append(runs, x)
+	}
+	exec.Wait()
+	r.Records = exec.Executions()
+	r.Result = r.result(runs, exec.Summary(), machines, calls.snapshot(), calls.exportTaskIDs())
+	return r, nil
+}
+
+func statesOf(def map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	var walk func(states map[string]any)
+	walk = func(states map[string]any) {
+		for name, s := range states {
+			st := s.(map[string]any)
+			out[name] = st
+			if p, ok := st["ItemProcessor"].(map[string]any); ok {
+				walk(p["States"].(map[string]any))
+			}
+		}
+	}
+	walk(def["States"].(map[string]any))
+	return out
+}
+
+func snapshotTime(sc Scenario) string {
+	if sc.Snapshot.SnapshotTime != "" {
+		return sc.Snapshot.SnapshotTime
+	}
+	return DefaultSnapshotTime
+}
+
+// prepareRDS adds the scenario's snapshot and export plan to the RDS fake
+// and returns the event to deliver.
+func prepareRDS(rds *rdsfake.Fake, w world, cfg stacks.Config, sc Scenario) (map[string]any, error) {
+	kind := sc.Snapshot.Type
+	if kind == "" {
+		kind = "cluster"
+	}
+	source := sc.Snapshot.SourceIdentifier
+	if source == "" {
+		var err error
+		if source, err = defaultSource(w, cfg, kind); err != nil {
+			return nil, err
+		}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, snapshotTime(sc))
+	id := sc.Snapshot.SnapshotID
+	if id == "" {
+		id = "rds:" + source + t.UTC().Format("-2006-01-02-15-04")
+	}
+	event := sc.Event
+	if event == nil {
+		event = snapshotEvent(kind, id, t)
+	}
+	detail, _ := event["detail"].(map[string]any)
+	if sid, ok := detail["SourceIdentifier"].(string); ok {
+		id = sid
+	}
+	arn, _ := detail["SourceArn"].(string)
+	snapType := "manual"
+	switch {
+	case strings.HasPrefix(id, "rds:"):
+		snapType = "automated"
+	case strings.HasPrefix(id, "awsbackup:"):
+		snapType = "awsbackup"
+	}
+	if kind == "cluster" {
+		arn = rds.AddClusterSnapshot(rdsfake.ClusterSnapshot{
+			Identifier: id, ARN: arn, ClusterIdentifier: source, Engine: sc.Snapshot.Engine,
+			EngineVersion: "16.6", CreateTime: t, Type: snapType,
+		})
+	} else {
+		engine := sc.Snapshot.Engine
+		if engine == "" {
+			engine = "postgres"
+		}
+		arn = rds.AddInstanceSnapshot(rdsfake.InstanceSnapshot{
+			Identifier: id, ARN: arn, InstanceIdentifier: source, Engine: engine,
+			EngineVersion: "16.6", CreateTime: t, Type: snapType,
+		})
+	}
+	rds.SetPlan(arn, exportPlan(sc.Export))
+	return event, nil
+}
+
+func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
+	if w.stack == stacks.DemoStackName {
+		for id, r := range w.resources {
+			if r["Type"] == "AWS::RDS::DBCluster" && kind == "cluster" {
+				return w.ref(id)
+			}
+		}
+	}
+	if cfg.Source != nil {
+		if kind == "cluster" && len(cfg.Source.ClusterIdentifiers) > 0 {
+			return cfg.Source.ClusterIdentifiers[0], nil
+		}
+		if kind == "instance" && len(cfg.Source.InstanceIdentifiers) > 0 {
+			return cfg.Source.InstanceIdentifiers[0], nil
+		}
+	}
+	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.stack, kind)
+}
+
+// snapshotEvent is the EventBridge event RDS sends for a new snapshot.
+func snapshotEvent(kind, id string, t time.Time) map[string]any {
+	detailType, sourceType, resource, eventID, message := "RDS DB Cluster Snapshot Event", "CLUSTER_SNAPSHOT", "cluster-snapshot", "RDS-EVENT-0169", "Automated cluster snapshot created"
+	if kind == "instance" {
+		detailType, sourceType, resource, eventID, message = "RDS DB Snapshot Event", "SNAPSHOT", "snapshot", "RDS-EVENT-0091", "Automated snapshot created"
+	}
+	if !strings.HasPrefix(id, "rds:") {
+		if kind == "instance" {
+			eventID, message = "RDS-EVENT-0042", "Manual snapshot created"
+		} else {
+			eventID, message = "RDS-EVENT-0075", "Manual cluster snapshot created"
+		}
+	}
+	arn := fmt.Sprintf("arn:aws:rds:%s:%s:%s:%s", Region, Account, resource, id)
+	at := t.Add(5 * time.Minute).UTC()
+	return map[string]any{
+		"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": detailType, "source": "aws.rds",
+		"account": Account, "time": at.Format(time.RFC3339), "region": Region, "resources": []any{arn},
+		"detail": map[string]any{
+			"EventCategories": []any{"backup"}, "SourceType": sourceType, "SourceArn": arn,
+			"Date": at.Format("2006-01-02T15:04:05.000Z"), "SourceIdentifier": id, "Message": message, "EventID": eventID,
+		},
+	}
+}
+
+func exportPlan(e Export) rdsfake.ExportPlan {
+	polls := defaultPollsBeforeDone
+	if e.PollsBeforeDone != nil {
+		polls = *e.PollsBeforeDone
+	}
+	p := rdsfake.ExportPlan{PollsBeforeDone: polls, FinalStatus: e.FinalStatus, FailureCause: e.FailureCause}
+	for _, o := range e.Objects {
+		p.Objects = append(p.Objects, rdsfake.DeclaredObject{Key: o.Key, Size: o.Size})
+	}
+	if g := e.Generate; g != nil {
+		p.Objects = append(p.Objects, generated(*g)...)
+	}
+	for _, t := range e.Tables {
+		p.Tables = append(p.Tables, rdsfake.Table{Database: t.Database, Schema: t.Schema, Table: t.Table, Columns: t.Columns, Rows: t.Rows})
+	}
+	if len(p.Objects) == 0 && len(p.Tables) == 0 {
+		p.Tables = rdsfake.DemoTables()
+	}
+	return p
+}
+
+// generated declares g.Count data files spread over tables and batches, each
+// batch folder with its _SUCCESS marker, as RDS lays them out.
+func generated(g Generate) []rdsfake.DeclaredObject {
+	tables, batches := max(g.Tables, 1), max(g.Batches, 1)
+	var out []rdsfake.DeclaredObject
+	markers := map[string]bool{}
+	for i := 0; i < g.Count; i++ {
+		folder := fmt.Sprintf("appdb/public.table%03d/%d", i%tables, 1+(i/tables)%batches)
+		out = append(out, rdsfake.DeclaredObject{Key: fmt.Sprintf("%s/part-%05d-%08x-c000.gz.parquet", folder, i, i*2654435761), Size: g.Size})
+		if !markers[folder] {
+			markers[folder] = true
+			out = append(out, rdsfake.DeclaredObject{Key: folder + "/_SUCCESS"})
+		}
+	}
+	return out
+}
+
+// busyExports are other exports holding the account's export quota.
+type busyExports struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func startBusyExports(ctx context.Context, rds *rdsfake.Fake, bucket string, args map[string]any, e Export) (*busyExports, error) {
+	b := &busyExports{}
+	if e.BusyExports == 0 {
+		return b, nil
+	}
+	polls := e.BusyPolls
+	if polls == 0 {
+		polls = defaultBusyPolls
+	}
+	for i := 0; i < e.BusyExports; i++ {
+		id := fmt.Sprintf("other-export-%d", i+1)
+		arn := rds.AddClusterSnapshot(rdsfake.ClusterSnapshot{Identifier: id, ClusterIdentifier: "other-db", Type: "manual", CreateTime: time.Now()})
+		rds.SetPlan(arn, rdsfake.ExportPlan{PollsBeforeDone: polls - 1, Objects: []rdsfake.DeclaredObject{{Key: "other/public.t/1/_SUCCESS"}}})
+		if _, err := rds.Call(ctx, "startExportTask", map[string]any{
+			"ExportTaskIdentifier": id, "SourceArn": arn, "S3BucketName": bucket,
+			"IamRoleArn": args["IamRoleArn"], "KmsKeyId": args["KmsKeyId"],
+		}); err != nil {
+			return nil, fmt.Errorf("starting busy export %s: %w", id, err)
+		}
+		b.ids = append(b.ids, id)
+	}
+	return b, nil
+}
+
+// advance moves every busy export one poll closer to its end, as time
+// passes while the state machine backs off.
+func (b *busyExports) advance(ctx context.Context, rds *rdsfake.Fake) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, id := range b.ids {
+		_, _ = rds.Call(ctx, "describeExportTasks", map[string]any{"ExportTaskIdentifier": id})
+	}
+}
+
+// callCounter counts the calls the state machines made, by "service:action".
+type callCounter struct {
+	mu      sync.Mutex
+	n       map[string]int
+	exports []string
+}
+
+// exportTask records an export id the state machine asked for.
+func (c *callCounter) exportTask(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.exports {
+		if e == id {
+			return
+		}
+	}
+	c.exports = append(c.exports, id)
+}
+
+func (c *callCounter) exportTaskIDs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.exports...)
+}
+
+func (c *callCounter) add(call string) {
+	c.mu.Lock()
+	c.n[call]++
+	c.mu.Unlock()
+}
+
+func (c *callCounter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.n))
+	for k, v := range c.n {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,89 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/snapshotlake/snapshotlake/stacks"
+)
+
+// App is the synthesized app: templates by stack name and the
+// configuration they were built from.
+type App struct {
+	Config    stacks.Config
+	Templates map[string]map[string]any
+}
+
+// Synthesize builds the app in-process from context, as `cdk synth -c …`
+// does, and returns its templates.
+func Synthesize(context map[string]any) (*App, error) {
+	useProjectNode()
+	ctx := map[string]any{"aws:cdk:enable-path-metadata": true}
+	for k, v := range context {
+		ctx[k] = v
+	}
+	var out *App
+	err := catch(func() error {
+		app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false), Context: &ctx})
+		cfg, err := stacks.ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
+		if err != nil {
+			return err
+		}
+		built, err := stacks.Build(app, cfg)
+		if err != nil {
+			return err
+		}
+		asm := app.Synth(nil)
+		out = &App{Config: cfg, Templates: map[string]map[string]any{}}
+		for _, s := range built {
+			b, err := json.Marshal(asm.GetStackByName(s.StackName()).Template())
+			if err != nil {
+				return err
+			}
+			var tpl map[string]any
+			if err := json.Unmarshal(b, &tpl); err != nil {
+				return err
+			}
+			out.Templates[*s.StackName()] = tpl
+		}
+		return nil
+	})
+	return out, err
+}
+
+// catch turns a jsii panic into an error.
+func catch(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synthesis failed: %v", r)
+		}
+	}()
+	return f()
+}
+
+// useProjectNode points jsii at the project's Node 22 (node_modules/.bin)
+// when JSII_NODE is not set, so synthesis does not run on an older Node the
+// machine may have.
+func useProjectNode() {
+	if os.Getenv("JSII_NODE") != "" {
+		return
+	}
+	dir, err := os.Getwd()
+	for err == nil {
+		node := filepath.Join(dir, "node_modules", ".bin", "node")
+		if _, statErr := os.Stat(node); statErr == nil {
+			_ = os.Setenv("JSII_NODE", node)
+			return
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return
+		}
+		dir = parent
+	}
+}
