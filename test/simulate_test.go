@@ -3,7 +3,9 @@ package test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,41 +18,35 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/sim"
-	"github.com/snapshotlake/snapshotlake/stacks"
 )
 
 // These tests execute the synthesized state machines locally (package sim)
 // and check what lands in the destination bucket.
 
-// prefixedContext synthesizes a source stack with an S3Prefix and both
-// cluster and instance sources.
-var prefixedContext = map[string]any{
-	"sourceClusters": "analytics-db", "sourceInstances": "orders-db",
-	"destinationBucket": "analytics-bucket-444455556666", "s3Prefix": "exports/daily",
-}
-
 var (
-	appsOnce sync.Once
-	apps     map[string]*sim.App
-	appsErr  error
+	appsMu   sync.Mutex
+	apps     = map[string]*sim.App{}
 	evalOnce sync.Once
 	sharedEv *jsonata.Evaluator
 )
 
-func simApp(t *testing.T, name string) *sim.App {
+// simApp synthesizes the app for a context once per distinct context.
+func simApp(t *testing.T, context map[string]any) *sim.App {
 	t.Helper()
-	appsOnce.Do(func() {
-		apps = map[string]*sim.App{}
-		if apps["demo"], appsErr = sim.Synthesize(nil); appsErr != nil {
-			return
-		}
-		apps["prefixed"], appsErr = sim.Synthesize(prefixedContext)
-	})
-	require.NoError(t, appsErr)
-	return apps[name]
+	key, err := json.Marshal(context)
+	require.NoError(t, err)
+	appsMu.Lock()
+	defer appsMu.Unlock()
+	if app, ok := apps[string(key)]; ok {
+		return app
+	}
+	app, err := sim.Synthesize(context)
+	require.NoError(t, err)
+	apps[string(key)] = app
+	return app
 }
 
-func simulate(t *testing.T, app string, sc sim.Scenario) *sim.Run {
+func simulate(t *testing.T, sc sim.Scenario) *sim.Run {
 	t.Helper()
 	evalOnce.Do(func() {
 		var err error
@@ -58,9 +54,17 @@ func simulate(t *testing.T, app string, sc sim.Scenario) *sim.Run {
 			panic(err)
 		}
 	})
-	r, err := sim.Execute(context.Background(), simApp(t, app), sc, sim.Options{Evaluator: sharedEv})
+	r, err := sim.Execute(context.Background(), simApp(t, sc.Context), sc, sim.Options{Evaluator: sharedEv})
 	require.NoError(t, err)
 	return r
+}
+
+// example loads a scenario shipped in examples/.
+func example(t *testing.T, name string) sim.Scenario {
+	t.Helper()
+	sc, err := sim.LoadScenario(filepath.Join("..", "examples", name+".json"))
+	require.NoError(t, err)
+	return sc
 }
 
 func destKeys(r *sim.Run) []string {
@@ -94,7 +98,7 @@ func copiesOf(r *sim.Run, machine string) int {
 const part = "partition_datetime=20261124T030458Z"
 
 func TestSimulate_demoLandsAsHivePartitionedParquetThatDuckDBReads(t *testing.T) {
-	r := simulate(t, "demo", sim.Scenario{})
+	r := simulate(t, example(t, "demo"))
 	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 	dir := t.TempDir()
 	n, err := r.WriteOut(dir)
@@ -155,23 +159,19 @@ func normalise(v any) any {
 }
 
 func TestSimulate_outcomes(t *testing.T) {
-	polls := 0
 	tests := []struct {
-		name  string
-		app   string
-		give  sim.Scenario
-		check func(t *testing.T, r *sim.Run)
+		name    string
+		example string
+		check   func(t *testing.T, r *sim.Run)
 	}{
-		{"snapshot of a foreign cluster is skipped", "demo",
-			sim.Scenario{Snapshot: sim.Snapshot{SourceIdentifier: "someone-elses-db"}},
+		{"snapshot of a foreign cluster is skipped", "foreign-cluster",
 			func(t *testing.T, r *sim.Run) {
 				assert.Equal(t, "SUCCEEDED", r.Result.Status)
 				assert.Equal(t, "SKIPPED", r.Result.Deliveries[0].Output.(map[string]any)["status"])
 				assert.Zero(t, r.Result.Calls["rds:startExportTask"])
 				assert.Empty(t, r.Result.Destination.Objects)
 			}},
-		{"the same event twice exports and copies once", "demo",
-			sim.Scenario{Deliveries: 2},
+		{"the same event twice exports and copies once", "delivered-twice",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 2, r.Result.Calls["rds:startExportTask"])
@@ -180,37 +180,32 @@ func TestSimulate_outcomes(t *testing.T) {
 				assert.Equal(t, 8, r.Result.Calls["s3:copyObject"], "every object copied once")
 				assert.Equal(t, "ALREADY_COPIED", r.Result.Deliveries[1].Output.(map[string]any)["status"])
 			}},
-		{"export FAILED fails the run with RDS's cause", "demo",
-			sim.Scenario{Export: sim.Export{FinalStatus: "FAILED", FailureCause: "The IAM role is missing s3:PutObject"}},
+		{"export FAILED fails the run with RDS's cause", "export-failed",
 			func(t *testing.T, r *sim.Run) {
 				assert.Equal(t, "FAILED", r.Result.Status)
 				assert.Equal(t, "ExportFAILED", r.Result.Error)
 				assert.Contains(t, r.Result.Cause, "The IAM role is missing s3:PutObject")
 				assert.Zero(t, copiesOf(r, "copy"))
 			}},
-		{"export CANCELED fails the run", "demo",
-			sim.Scenario{Export: sim.Export{FinalStatus: "CANCELED", FailureCause: "canceled by an operator"}},
+		{"export CANCELED fails the run", "export-canceled",
 			func(t *testing.T, r *sim.Run) {
 				assert.Equal(t, "FAILED", r.Result.Status)
 				assert.Equal(t, "ExportCANCELED", r.Result.Error)
 				assert.Contains(t, r.Result.Cause, "canceled by an operator")
 			}},
-		{"the 5-export quota is waited out", "demo",
-			sim.Scenario{Export: sim.Export{BusyExports: 5, BusyPolls: 3}},
+		{"the 5-export quota is waited out", "export-quota",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 4, r.Result.Calls["rds:startExportTask"], "three refusals, then the start")
 				assert.Len(t, r.Result.Destination.Objects, 8)
 			}},
-		{"throttled copies are retried and all land", "demo",
-			sim.Scenario{Faults: []sim.Fault{{Call: "s3:copyObject", Error: "S3.S3Exception", Cause: "SlowDown: Please reduce your request rate.", Times: 4}}},
+		{"throttled copies are retried and all land", "throttled-copies",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 12, r.Result.Calls["s3:copyObject"], "8 copies + 4 retries")
 				assert.Len(t, r.Result.Destination.Objects, 8)
 			}},
-		{"a copy failing for good fails the run and writes no marker", "demo",
-			sim.Scenario{Faults: []sim.Fault{{Call: "s3:copyObject", Error: "S3.S3Exception", Cause: "AccessDenied", KeyPattern: `public\.country/.*\.parquet$`}}},
+		{"a copy failing for good fails the run and writes no marker", "copy-fails",
 			func(t *testing.T, r *sim.Run) {
 				assert.Equal(t, "FAILED", r.Result.Status)
 				assert.Equal(t, "CopyFailed", r.Result.Error)
@@ -227,12 +222,7 @@ func TestSimulate_outcomes(t *testing.T) {
 					assert.NotContains(t, k, "public.country/", "nothing of the failed file")
 				}
 			}},
-		{"older layout without batch folders", "demo",
-			sim.Scenario{Export: sim.Export{Objects: []sim.Object{
-				{Key: "postgres/public.city/part-00000-a.gz.parquet", Size: 2048},
-				{Key: "postgres/public.city/part-00001-b.gz.parquet", Size: 4096},
-				{Key: "postgres/public.city/_SUCCESS"},
-			}}},
+		{"older layout without batch folders", "older-layout",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Subset(t, destKeys(r), []string{
@@ -241,8 +231,7 @@ func TestSimulate_outcomes(t *testing.T) {
 					"postgres/public.city/" + part + "/_SUCCESS",
 				})
 			}},
-		{"S3Prefix set", "prefixed",
-			sim.Scenario{Stack: stacks.SourceStackName},
+		{"S3Prefix set", "s3-prefix",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, "exports/daily", r.Result.ExportTasks[0].S3Prefix)
@@ -251,12 +240,7 @@ func TestSimulate_outcomes(t *testing.T) {
 					assert.NotContains(t, k, "exports/daily", "the staging prefix does not leak into the destination")
 				}
 			}},
-		{"names with non-ASCII, percent and plus", "demo",
-			sim.Scenario{Export: sim.Export{Objects: []sim.Object{
-				{Key: "データ/公開.都市/1/part-00000-ü.gz.parquet", Size: 100},
-				{Key: "db%25/s+x.t&y$/1/part-00000-a.gz.parquet", Size: 200},
-				{Key: "db%25/s+x.t&y$/1/_SUCCESS"},
-			}}},
+		{"names with non-ASCII, percent and plus", "odd-names",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Subset(t, destKeys(r), []string{
@@ -265,11 +249,7 @@ func TestSimulate_outcomes(t *testing.T) {
 					"db%25/s+x.t&y$/" + part + "/1/_SUCCESS",
 				})
 			}},
-		{"a 12 GB file takes the multipart path", "demo",
-			sim.Scenario{Export: sim.Export{Objects: []sim.Object{
-				{Key: "analytics/analytics.events/1/part-00000-big.gz.parquet", Size: 12_000_000_000},
-				{Key: "analytics/analytics.events/1/_SUCCESS"},
-			}}},
+		{"a 12 GB file takes the multipart path", "large-file",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 1, r.Result.Calls["s3:createMultipartUpload"])
@@ -300,26 +280,23 @@ func TestSimulate_outcomes(t *testing.T) {
 				}
 				assert.Zero(t, r.S3.OpenUploads())
 			}},
-		{"an instance snapshot", "prefixed",
-			sim.Scenario{Stack: stacks.SourceStackName, Snapshot: sim.Snapshot{Type: "instance"}},
+		{"an instance snapshot", "instance-snapshot",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 1, r.Result.Calls["rds:describeDBSnapshots"])
 				assert.True(t, strings.HasPrefix(r.Result.ExportTasks[0].Identifier, "rds-orders-db-2026-11-24-03-04-"))
 				assert.Contains(t, destKeys(r), "postgres/public.country/"+part+"/1/_SUCCESS")
 			}},
-		{"an AWS Backup snapshot id", "prefixed",
-			sim.Scenario{Stack: stacks.SourceStackName, Snapshot: sim.Snapshot{SnapshotID: "awsbackup:job-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"}},
+		{"an AWS Backup snapshot id", "awsbackup",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Regexp(t, `^awsbackup-job-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6-[0-9a-f]{10}$`, r.Result.ExportTasks[0].Identifier)
 				assert.Len(t, r.Result.Destination.Objects, 8)
 			}},
 	}
-	_ = polls
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := simulate(t, tt.app, tt.give)
+			r := simulate(t, example(t, tt.example))
 			tt.check(t, r)
 			if t.Failed() {
 				var b strings.Builder
@@ -331,7 +308,7 @@ func TestSimulate_outcomes(t *testing.T) {
 }
 
 func TestSimulate_everyDataFileLandsOnce(t *testing.T) {
-	r := simulate(t, "demo", sim.Scenario{Export: sim.Export{Generate: &sim.Generate{Count: 2500, Size: 3 << 20, Tables: 7, Batches: 3}}})
+	r := simulate(t, sim.Scenario{Export: sim.Export{Generate: &sim.Generate{Count: 2500, Size: 3 << 20, Tables: 7, Batches: 3}}})
 	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 	want := map[string]bool{}
 	exported := r.S3.Objects(r.ExportBucket, "")
@@ -361,4 +338,39 @@ func TestSimulate_everyDataFileLandsOnce(t *testing.T) {
 	}
 	assert.Equal(t, len(exported), r.Result.Calls["s3:copyObject"], "every exported object copied exactly once")
 	assert.Len(t, r.Result.Destination.Objects, len(exported))
+}
+
+func TestExamples_allLoadAndTheGivenEventRuns(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		_, err := sim.LoadScenario(f)
+		assert.NoError(t, err, f)
+	}
+	r := simulate(t, example(t, "event-given"))
+	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
+	assert.True(t, strings.HasPrefix(r.Result.ExportTasks[0].Identifier, "before-migration-2026-11-24-"))
+	assert.Contains(t, destKeys(r), "postgres/public.city/partition_datetime=20261124T091000Z/1/_SUCCESS")
+}
+
+func TestScenario_rejectsBadValuesNamingThem(t *testing.T) {
+	tests := []struct {
+		give, want string
+	}{
+		{`{"deliveries": -1}`, "deliveries must be at least 1, got -1"},
+		{`{"snapshot": {"type": "table"}}`, `snapshot.type must be "cluster" or "instance", got "table"`},
+		{`{"snapshot": {"snapshotTime": "yesterday"}}`, `got "yesterday"`},
+		{`{"export": {"finalStatus": "DONE"}}`, `got "DONE"`},
+		{`{"faults": [{"call": "copyObject", "error": "S3.S3Exception"}]}`, `got "copyObject"`},
+		{`{"faults": [{"call": "s3:copyObject", "error": "S3.S3Exception", "keyPattern": "("}]}`, `keyPattern "("`},
+		{`{"exports": {}}`, `unknown field "exports"`},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(t.TempDir(), "s.json")
+		require.NoError(t, os.WriteFile(path, []byte(tt.give), 0o644))
+		_, err := sim.LoadScenario(path)
+		require.Error(t, err, tt.give)
+		assert.Contains(t, err.Error(), tt.want)
+	}
 }

@@ -5,6 +5,7 @@
 //	go run ./cmd/simulate -scenario FILE       # a scenario file (see examples/)
 //	go run ./cmd/simulate -json                # machine-readable result
 //	go run ./cmd/simulate -out DIR             # write the destination objects with content into DIR
+//	go run ./cmd/simulate -figures 1000,10000  # scale figures beside the seed's inline-Map design
 package main
 
 import (
@@ -13,6 +14,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/sim"
 )
@@ -21,11 +25,45 @@ func main() {
 	scenarioPath := flag.String("scenario", "", "scenario file (JSON); default: the demo")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
 	outDir := flag.String("out", "", "write destination objects with content into this directory")
+	figures := flag.String("figures", "", "comma-separated data-file counts: print scale figures for each, beside the seed's design")
 	flag.Parse()
-	if err := run(*scenarioPath, *asJSON, *outDir); err != nil {
+	var err error
+	if *figures != "" {
+		err = compare(*figures)
+	} else {
+		err = run(*scenarioPath, *asJSON, *outDir)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
 		os.Exit(1)
 	}
+}
+
+func compare(list string) error {
+	var counts []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-figures takes positive counts such as 1000,10000, got %q", f)
+		}
+		counts = append(counts, n)
+	}
+	fmt.Fprintln(os.Stderr, "Synthesizing the app…")
+	app, err := sim.Synthesize(nil)
+	if err != nil {
+		return err
+	}
+	const fileSize = 4 << 20 // 4 MiB, a typical export file
+	fmt.Fprintf(os.Stderr, "Copying exports of %v data files of 4 MiB each, with both designs…\n", counts)
+	cs, err := sim.CompareDesigns(context.Background(), app, counts, fileSize)
+	if err != nil {
+		return err
+	}
+	sim.WriteComparison(os.Stdout, cs)
+	for _, c := range cs {
+		fmt.Fprintf(os.Stderr, "%d data files: %s\n", c.Objects, c.Duration.Round(time.Second))
+	}
+	return nil
 }
 
 func run(scenarioPath string, asJSON bool, outDir string) error {

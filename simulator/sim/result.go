@@ -66,6 +66,9 @@ type Figures struct {
 	CopiedObjects int `json:"copiedObjects"`
 	// MaxHistoryEvents of any single execution (Step Functions' cap: 25,000).
 	MaxHistoryEvents int `json:"maxHistoryEvents"`
+	// MaxStandardHistoryEvents of any Standard execution (the cap applies to
+	// these; Express executions keep no history).
+	MaxStandardHistoryEvents int `json:"maxStandardHistoryEvents"`
 	// StandardTransitions is the billed Standard state transitions of all executions.
 	StandardTransitions int `json:"standardTransitions"`
 	// StandardTransitionsPerObject = StandardTransitions / CopiedObjects.
@@ -126,6 +129,11 @@ func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string
 	}
 	f.CopiedObjects = len(res.Destination.Objects)
 	f.MaxHistoryEvents = sum.MaxHistoryEvents
+	for _, rec := range r.Records {
+		if rec.Type == asl.TypeStandard {
+			f.MaxStandardHistoryEvents = max(f.MaxStandardHistoryEvents, rec.HistoryEvents)
+		}
+	}
 	f.StandardTransitions = sum.StateTransitions
 	if f.CopiedObjects > 0 {
 		f.StandardTransitionsPerObject = float64(sum.StateTransitions) / float64(f.CopiedObjects)
