@@ -1,5 +1,6 @@
 # Two entry points, both safe on a fresh machine with Go and npm:
-#   make demo  — synthesize the stacks (cdk.out/) with the pinned CDK CLI
+#   make demo  — synthesize the stacks (cdk.out/) with the pinned CDK CLI, then
+#                run the demo export locally through the synthesized state machines
 #   make test  — formatting, vet and every Go test
 # Node tooling (Node 22, the CDK CLI, jsonata) is installed into node_modules
 # from package-lock.json and put first on PATH, so jsii and the CLI run on
@@ -8,13 +9,16 @@
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_DEPS := node_modules/.installed
 
-.PHONY: demo synth test lint
+.PHONY: demo synth simulate test lint
 
-demo: synth
+demo: synth simulate
 
 synth: $(NODE_DEPS)
 	cdk synth --quiet
 	@ls -1 cdk.out/*.template.json
+
+simulate: $(NODE_DEPS)
+	go run ./cmd/simulate -out out/demo
 
 test: $(NODE_DEPS) lint
 	go test ./...

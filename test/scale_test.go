@@ -1,0 +1,31 @@
+package test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapshotlake/snapshotlake/simulator/asl"
+)
+
+// TestScale_100kObjectsStayFarBelowTheHistoryCap copies an export of 100,000
+// declared-size data files (about a minute) through the synthesized state
+// machines. Skipped with -short.
+func TestScale_100kObjectsStayFarBelowTheHistoryCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scale run skipped with -short")
+	}
+	r := simulate(t, example(t, "scale-100k"))
+	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
+	f := r.Result.Figures
+	assert.Equal(t, f.ObjectsInExport, f.CopiedObjects, "every exported object copied")
+	assert.GreaterOrEqual(t, f.CopiedObjects, 100_000)
+	for _, rec := range r.Records {
+		assert.Less(t, rec.HistoryEvents, asl.MaxHistoryEvents, "%s %s", rec.StateMachineName, rec.Name)
+	}
+	assert.Less(t, f.MaxStandardHistoryEvents, 1000, "Standard histories do not grow with the export")
+	assert.Less(t, f.StandardTransitionsPerObject, 0.01, "billed Standard transitions per copied object")
+	t.Logf("%d objects copied; largest Standard history %d events (largest of any execution %d); %d billed Standard transitions = %.5f per copied object; %d Express requests",
+		f.CopiedObjects, f.MaxStandardHistoryEvents, f.MaxHistoryEvents, f.StandardTransitions, f.StandardTransitionsPerObject, f.ExpressRequests)
+}
