@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -25,25 +26,49 @@ const (
 	CtxMaxConcurrency        = "maxConcurrency"
 	CtxPollInterval          = "pollInterval"
 	CtxExportTimeout         = "exportTimeout"
+	CtxSources               = "sources"
+	CtxDestinationRegion     = "destinationRegion"
+	CtxSourceAccounts        = "sourceAccounts"
+	CtxOrganizationID        = "organizationId"
+	CtxAlarmEmail            = "alarmEmail"
+	CtxExportRetentionDays   = "exportRetentionDays"
 )
 
 // Config is what the app builds.
 type Config struct {
 	// Demo synthesizes the single-account demo stack.
 	Demo bool
-	// Source, when set, synthesizes a source-account stack.
-	Source *SourceConfig
+	// Sources are source-account stacks, one per account.
+	Sources []SourceConfig
+	// Destination, when set, synthesizes the analytics account's stack.
+	Destination *DestinationConfig
 	// Pipeline settings shared by every stack.
 	Pipeline PipelineConfig
+	// AlarmEmails are subscribed to every stack's alert topic.
+	AlarmEmails []string
 }
 
-// SourceConfig configures the source-account stack.
+// SourceConfig configures a source-account stack.
 type SourceConfig struct {
+	// StackName: SnapshotLakeSource, or SnapshotLakeSource-<account> for
+	// the entries of the "sources" list.
+	StackName string
+	// Account and Region of the stack's environment. Default: none
+	// (environment-agnostic: the account and region `cdk deploy` uses).
+	Account, Region     string
 	ClusterIdentifiers  []string
 	InstanceIdentifiers []string
 	DestinationBucket   string
 	DestinationAccount  string
 	DestinationKeyArn   string
+}
+
+// DestinationConfig configures the analytics account's stack.
+type DestinationConfig struct {
+	Account, Region string
+	BucketName      string
+	SourceAccounts  []string
+	OrganizationID  string
 }
 
 // PipelineConfig holds the export and copy settings.
@@ -56,12 +81,18 @@ type PipelineConfig struct {
 	MaxConcurrency        int
 	PollInterval          time.Duration
 	ExportTimeout         time.Duration
+	// ExportRetentionDays: the staging bucket expires exports after this
+	// many days. Default: 7.
+	ExportRetentionDays int
 }
 
 var (
 	bucketNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	accountRE    = regexp.MustCompile(`^[0-9]{12}$`)
 	keyArnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-fA-F-]{36}$`)
+	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	orgRE        = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	emailRE      = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
 
 // ConfigFromContext reads the app's configuration; get returns a context
@@ -79,41 +110,97 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 			MaxConcurrency:        r.integer(CtxMaxConcurrency),
 			PollInterval:          r.duration(CtxPollInterval),
 			ExportTimeout:         r.duration(CtxExportTimeout),
+			ExportRetentionDays:   r.integer(CtxExportRetentionDays),
 		},
+		AlarmEmails: r.list(CtxAlarmEmail),
 	}
-	clusters, instances := r.list(CtxSourceClusters), r.list(CtxSourceInstances)
 	dest := SourceConfig{
-		ClusterIdentifiers:  clusters,
-		InstanceIdentifiers: instances,
-		DestinationBucket:   r.str(CtxDestinationBucket),
-		DestinationAccount:  r.str(CtxDestinationAccount),
-		DestinationKeyArn:   r.str(CtxDestinationKeyArn),
+		DestinationBucket:  r.str(CtxDestinationBucket),
+		DestinationAccount: r.str(CtxDestinationAccount),
+		DestinationKeyArn:  r.str(CtxDestinationKeyArn),
+	}
+	if clusters, instances := r.list(CtxSourceClusters), r.list(CtxSourceInstances); len(clusters)+len(instances) > 0 {
+		src := dest
+		src.StackName, src.ClusterIdentifiers, src.InstanceIdentifiers = SourceStackName, clusters, instances
+		cfg.Sources = append(cfg.Sources, src)
+	}
+	cfg.Sources = append(cfg.Sources, r.sources(CtxSources, dest)...)
+	if accounts, org := r.list(CtxSourceAccounts), r.str(CtxOrganizationID); len(accounts) > 0 || org != "" {
+		cfg.Destination = &DestinationConfig{
+			Account: dest.DestinationAccount, Region: r.str(CtxDestinationRegion),
+			BucketName: dest.DestinationBucket, SourceAccounts: accounts, OrganizationID: org,
+		}
 	}
 	if r.err != nil {
 		return Config{}, r.err
 	}
-	if len(clusters)+len(instances) > 0 {
-		if err := dest.validate(); err != nil {
+	for _, e := range cfg.AlarmEmails {
+		if !emailRE.MatchString(e) {
+			return Config{}, fmt.Errorf("context %s must be e-mail addresses, got %q", CtxAlarmEmail, e)
+		}
+	}
+	if d := cfg.Pipeline.ExportRetentionDays; d > 3650 {
+		return Config{}, fmt.Errorf("context %s must be between 1 and 3650 days, got %d", CtxExportRetentionDays, d)
+	}
+	seen := map[string]bool{}
+	for _, src := range cfg.Sources {
+		if err := src.validate(); err != nil {
 			return Config{}, err
 		}
-		cfg.Source = &dest
-	} else if dest.DestinationBucket != "" || dest.DestinationKeyArn != "" {
-		return Config{}, fmt.Errorf("context %s is set but no source is: set %s or %s", CtxDestinationBucket, CtxSourceClusters, CtxSourceInstances)
+		if seen[src.StackName] {
+			return Config{}, fmt.Errorf("context %s names account %s twice", CtxSources, src.Account)
+		}
+		seen[src.StackName] = true
 	}
-	if !cfg.Demo && cfg.Source == nil {
-		return Config{}, fmt.Errorf("nothing to synthesize: context %s is false and neither %s nor %s is set", CtxDemo, CtxSourceClusters, CtxSourceInstances)
+	if cfg.Destination != nil {
+		if err := cfg.Destination.validate(); err != nil {
+			return Config{}, err
+		}
+	}
+	if len(cfg.Sources) == 0 && cfg.Destination == nil && (dest.DestinationBucket != "" || dest.DestinationKeyArn != "") {
+		return Config{}, fmt.Errorf("context %s is set but no source is: set %s, %s or %s", CtxDestinationBucket, CtxSourceClusters, CtxSourceInstances, CtxSources)
+	}
+	if !cfg.Demo && len(cfg.Sources) == 0 && cfg.Destination == nil {
+		return Config{}, fmt.Errorf("nothing to synthesize: context %s is false and no source or destination is set", CtxDemo)
 	}
 	return cfg, nil
 }
 
+func (d DestinationConfig) validate() error {
+	switch {
+	case d.BucketName == "":
+		return fmt.Errorf("context %s is required with %s/%s: sources must know the bucket's name", CtxDestinationBucket, CtxSourceAccounts, CtxOrganizationID)
+	case !bucketNameRE.MatchString(d.BucketName):
+		return fmt.Errorf("context %s must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), got %q", CtxDestinationBucket, d.BucketName)
+	case d.Account != "" && !accountRE.MatchString(d.Account):
+		return fmt.Errorf("context %s must be a 12-digit AWS account id, got %q", CtxDestinationAccount, d.Account)
+	case d.Region != "" && !regionRE.MatchString(d.Region):
+		return fmt.Errorf("context %s must be an AWS region such as ap-northeast-1, got %q", CtxDestinationRegion, d.Region)
+	case d.OrganizationID != "" && !orgRE.MatchString(d.OrganizationID):
+		return fmt.Errorf("context %s must look like o-a1b2c3d4e5, got %q", CtxOrganizationID, d.OrganizationID)
+	}
+	for _, a := range d.SourceAccounts {
+		if !accountRE.MatchString(a) {
+			return fmt.Errorf("context %s must be 12-digit AWS account ids, got %q", CtxSourceAccounts, a)
+		}
+	}
+	return nil
+}
+
 func (s SourceConfig) validate() error {
 	switch {
+	case len(s.ClusterIdentifiers)+len(s.InstanceIdentifiers) == 0:
+		return fmt.Errorf("context %s: the entry for account %s lists no clusters nor instances", CtxSources, s.Account)
 	case s.DestinationBucket == "":
-		return fmt.Errorf("context %s is required with %s/%s", CtxDestinationBucket, CtxSourceClusters, CtxSourceInstances)
+		return fmt.Errorf("context %s is required with %s/%s/%s", CtxDestinationBucket, CtxSourceClusters, CtxSourceInstances, CtxSources)
 	case !bucketNameRE.MatchString(s.DestinationBucket) || strings.Contains(s.DestinationBucket, ".."):
 		return fmt.Errorf("context %s must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), got %q", CtxDestinationBucket, s.DestinationBucket)
 	case s.DestinationAccount != "" && !accountRE.MatchString(s.DestinationAccount):
 		return fmt.Errorf("context %s must be a 12-digit AWS account id, got %q", CtxDestinationAccount, s.DestinationAccount)
+	case s.Account != "" && !accountRE.MatchString(s.Account):
+		return fmt.Errorf("context %s: account must be a 12-digit AWS account id, got %q", CtxSources, s.Account)
+	case s.Region != "" && !regionRE.MatchString(s.Region):
+		return fmt.Errorf("context %s: region must be an AWS region such as ap-northeast-1, got %q", CtxSources, s.Region)
 	case s.DestinationKeyArn != "" && !keyArnRE.MatchString(s.DestinationKeyArn):
 		return fmt.Errorf("context %s must be a full KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; an alias cannot be used across accounts), got %q", CtxDestinationKeyArn, s.DestinationKeyArn)
 	}
@@ -224,4 +311,57 @@ func (r *reader) duration(key string) time.Duration {
 		return 0
 	}
 	return d
+}
+
+// sources reads the "sources" list: [{"account", "region", "clusters",
+// "instances"}], one source stack per entry.
+func (r *reader) sources(key string, dest SourceConfig) []SourceConfig {
+	v := r.get(key)
+	if v == nil {
+		return nil
+	}
+	if s, ok := v.(string); ok { // from -c: JSON text
+		var parsed any
+		if err := json.Unmarshal([]byte(s), &parsed); err != nil {
+			r.fail(key, v, `a JSON array of {"account", "region", "clusters", "instances"}`)
+			return nil
+		}
+		v = parsed
+	}
+	list, ok := v.([]any)
+	if !ok {
+		r.fail(key, v, `a JSON array of {"account", "region", "clusters", "instances"}`)
+		return nil
+	}
+	var out []SourceConfig
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			r.fail(key, e, `an object {"account", "region", "clusters", "instances"}`)
+			return nil
+		}
+		for k := range m {
+			switch k {
+			case "account", "region", "clusters", "instances":
+			default:
+				r.fail(key, k, `one of the fields "account", "region", "clusters", "instances"`)
+				return nil
+			}
+		}
+		field := reader{get: func(k string) any { return m[k] }}
+		src := dest
+		src.Account, src.Region = field.str("account"), field.str("region")
+		src.ClusterIdentifiers, src.InstanceIdentifiers = field.list("clusters"), field.list("instances")
+		if field.err != nil {
+			r.err = fmt.Errorf("context %s: %w", key, field.err)
+			return nil
+		}
+		if src.Account == "" {
+			r.fail(key, e, "entries with an account")
+			return nil
+		}
+		src.StackName = SourceStackName + "-" + src.Account
+		out = append(out, src)
+	}
+	return out
 }

@@ -31,11 +31,12 @@ func TestConfigFromContext_readsValues(t *testing.T) {
 				"pollInterval": "30s", "exportTimeout": "36h", "partitionKey": "dt",
 			},
 			stacks.Config{
-				Source: &stacks.SourceConfig{
+				Sources: []stacks.SourceConfig{{
+					StackName:          "SnapshotLakeSource",
 					ClusterIdentifiers: []string{"analytics-db", "reporting-db"}, InstanceIdentifiers: []string{"orders-db"},
 					DestinationBucket: "analytics-bucket", DestinationAccount: "444455556666",
 					DestinationKeyArn: "arn:aws:kms:ap-northeast-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-				},
+				}},
 				Pipeline: stacks.PipelineConfig{
 					S3Prefix: "exports", ExportOnly: []string{"postgres.public"}, MaxConcurrency: 500,
 					PollInterval: 30 * time.Second, ExportTimeout: 36 * time.Hour, PartitionKey: "dt",
@@ -47,8 +48,28 @@ func TestConfigFromContext_readsValues(t *testing.T) {
 			map[string]any{"demo": true, "sourceClusters": []any{"analytics-db"}, "destinationBucket": "analytics-bucket", "maxConcurrency": float64(2000)},
 			stacks.Config{
 				Demo:     true,
-				Source:   &stacks.SourceConfig{ClusterIdentifiers: []string{"analytics-db"}, DestinationBucket: "analytics-bucket"},
+				Sources:  []stacks.SourceConfig{{StackName: "SnapshotLakeSource", ClusterIdentifiers: []string{"analytics-db"}, DestinationBucket: "analytics-bucket"}},
 				Pipeline: stacks.PipelineConfig{MaxConcurrency: 2000},
+			},
+		},
+		{
+			"destination and two source accounts from cdk.json",
+			map[string]any{
+				"demo": false, "destinationBucket": "analytics-bucket", "destinationAccount": "444455556666", "destinationRegion": "ap-northeast-1",
+				"sourceAccounts": []any{"111122223333", "222233334444"}, "alarmEmail": "ops@example.com", "exportRetentionDays": float64(3),
+				"sources": []any{
+					map[string]any{"account": "111122223333", "region": "ap-northeast-1", "clusters": []any{"analytics-db"}},
+					map[string]any{"account": "222233334444", "region": "ap-northeast-1", "instances": "orders-db"},
+				},
+			},
+			stacks.Config{
+				Sources: []stacks.SourceConfig{
+					{StackName: "SnapshotLakeSource-111122223333", Account: "111122223333", Region: "ap-northeast-1", ClusterIdentifiers: []string{"analytics-db"}, DestinationBucket: "analytics-bucket", DestinationAccount: "444455556666"},
+					{StackName: "SnapshotLakeSource-222233334444", Account: "222233334444", Region: "ap-northeast-1", InstanceIdentifiers: []string{"orders-db"}, DestinationBucket: "analytics-bucket", DestinationAccount: "444455556666"},
+				},
+				Destination: &stacks.DestinationConfig{Account: "444455556666", Region: "ap-northeast-1", BucketName: "analytics-bucket", SourceAccounts: []string{"111122223333", "222233334444"}},
+				Pipeline:    stacks.PipelineConfig{ExportRetentionDays: 3},
+				AlarmEmails: []string{"ops@example.com"},
 			},
 		},
 	}
@@ -86,6 +107,18 @@ func TestConfigFromContext_rejectsBadValuesNamingThem(t *testing.T) {
 		{"bad duration", source(map[string]any{"exportTimeout": "a day"}), `context exportTimeout must be a positive duration`},
 		{"sub-second duration", source(map[string]any{"pollInterval": "1500ms"}), `got "1500ms"`},
 		{"list of numbers", map[string]any{"sourceClusters": []any{1.0}}, "context sourceClusters must be a list of strings"},
+		{"sources not JSON", map[string]any{"sources": "[{", "destinationBucket": "analytics-bucket"}, `context sources must be a JSON array`},
+		{"source entry without account", map[string]any{"sources": []any{map[string]any{"clusters": "a"}}, "destinationBucket": "analytics-bucket"}, "entries with an account"},
+		{"source entry with unknown field", map[string]any{"sources": []any{map[string]any{"account": "111122223333", "cluster": "a"}}, "destinationBucket": "analytics-bucket"}, `got "cluster"`},
+		{"source entry without databases", map[string]any{"sources": []any{map[string]any{"account": "111122223333"}}, "destinationBucket": "analytics-bucket"}, "lists no clusters nor instances"},
+		{"same account twice", map[string]any{"destinationBucket": "analytics-bucket", "sources": []any{
+			map[string]any{"account": "111122223333", "clusters": "a"}, map[string]any{"account": "111122223333", "clusters": "b"}}}, "names account 111122223333 twice"},
+		{"bad source account", map[string]any{"destinationBucket": "analytics-bucket", "sourceAccounts": "1111"}, `context sourceAccounts must be 12-digit AWS account ids, got "1111"`},
+		{"bad organization", map[string]any{"destinationBucket": "analytics-bucket", "organizationId": "org-1"}, `got "org-1"`},
+		{"destination without bucket", map[string]any{"sourceAccounts": "111122223333"}, "sources must know the bucket's name"},
+		{"bad region", map[string]any{"destinationBucket": "analytics-bucket", "sourceAccounts": "111122223333", "destinationRegion": "tokyo"}, `got "tokyo"`},
+		{"bad e-mail", map[string]any{"alarmEmail": "ops"}, `context alarmEmail must be e-mail addresses, got "ops"`},
+		{"retention too long", map[string]any{"exportRetentionDays": "5000"}, "got 5000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

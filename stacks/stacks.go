@@ -11,31 +11,43 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+
 	"github.com/snapshotlake/snapshotlake/constructs/demo"
+	"github.com/snapshotlake/snapshotlake/constructs/destination"
+	"github.com/snapshotlake/snapshotlake/constructs/monitoring"
 	"github.com/snapshotlake/snapshotlake/constructs/rdsexport"
 	"github.com/snapshotlake/snapshotlake/constructs/s3copy"
 )
 
 // Stack names.
 const (
-	DemoStackName   = "SnapshotLakeDemo"
-	SourceStackName = "SnapshotLakeSource"
+	DemoStackName        = "SnapshotLakeDemo"
+	SourceStackName      = "SnapshotLakeSource"
+	DestinationStackName = "SnapshotLakeDestination"
 )
 
 // Build adds the configured stacks to app.
 func Build(app awscdk.App, cfg Config) ([]awscdk.Stack, error) {
 	var out []awscdk.Stack
 	if cfg.Demo {
-		s, err := NewDemoStack(app, DemoStackName, cfg.Pipeline)
+		s, err := NewDemoStack(app, DemoStackName, cfg.Pipeline, cfg.AlarmEmails)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", DemoStackName, err)
 		}
 		out = append(out, s)
 	}
-	if cfg.Source != nil {
-		s, err := NewSourceStack(app, SourceStackName, *cfg.Source, cfg.Pipeline)
+	if cfg.Destination != nil {
+		s, err := NewDestinationStack(app, DestinationStackName, *cfg.Destination)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", SourceStackName, err)
+			return nil, fmt.Errorf("%s: %w", DestinationStackName, err)
+		}
+		out = append(out, s)
+	}
+	for _, src := range cfg.Sources {
+		s, err := NewSourceStack(app, src.StackName, src, cfg.Pipeline, cfg.AlarmEmails)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.StackName, err)
 		}
 		out = append(out, s)
 	}
@@ -44,7 +56,7 @@ func Build(app awscdk.App, cfg Config) ([]awscdk.Stack, error) {
 
 // NewDemoStack puts the seed's demo in one account: DemoResources, S3Copy
 // into the demo's destination bucket, and RdsExport of the demo cluster.
-func NewDemoStack(scope constructs.Construct, id string, p PipelineConfig) (awscdk.Stack, error) {
+func NewDemoStack(scope constructs.Construct, id string, p PipelineConfig, alarmEmails []string) (awscdk.Stack, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Description: jsii.String("Snapshot export demo: Aurora PostgreSQL snapshots to Parquet in a Hive-style layout, no Lambda"),
 	})
@@ -56,17 +68,53 @@ func NewDemoStack(scope constructs.Construct, id string, p PipelineConfig) (awsc
 		exportBucket: d.ExportBucket(), exportKey: d.ExportKey(),
 		destinationBucket: d.DestinationBucket(), destinationKey: d.DestinationKey(),
 		clusters: []awsrds.IDatabaseCluster{d.Cluster()},
+		emails:   alarmEmails,
 	}, p)
 	return stack, err
+}
+
+// NewDestinationStack is what the analytics account deploys: the bucket
+// every source copies into, with its key, admitting the source accounts'
+// copy roles.
+func NewDestinationStack(scope constructs.Construct, id string, d DestinationConfig) (awscdk.Stack, error) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Description: jsii.String("Analytics bucket receiving RDS snapshot exports from the source accounts"),
+		Env:         env(d.Account, d.Region),
+	})
+	_, err := destination.New(stack, "Destination", &destination.Props{
+		BucketName:     d.BucketName,
+		SourceAccounts: d.SourceAccounts,
+		OrganizationID: d.OrganizationID,
+	})
+	return stack, err
+}
+
+func env(account, region string) *awscdk.Environment {
+	if account == "" && region == "" {
+		return nil
+	}
+	e := &awscdk.Environment{}
+	if account != "" {
+		e.Account = jsii.String(account)
+	}
+	if region != "" {
+		e.Region = jsii.String(region)
+	}
+	return e
 }
 
 // NewSourceStack is what each source account deploys: a staging export
 // bucket and key, S3Copy into the (possibly other account's) destination
 // bucket, and RdsExport of the configured clusters and instances.
-func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p PipelineConfig) (awscdk.Stack, error) {
+func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p PipelineConfig, alarmEmails []string) (awscdk.Stack, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Description: jsii.String("Exports RDS/Aurora snapshots to Parquet and copies them to the analytics bucket, no Lambda"),
+		Env:         env(src.Account, src.Region),
 	})
+	retention := p.ExportRetentionDays
+	if retention == 0 {
+		retention = 7
+	}
 	exportKey := awskms.NewKey(stack, jsii.String("ExportKey"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts RDS snapshot exports in the staging bucket"),
 		EnableKeyRotation: jsii.Bool(true),
@@ -80,7 +128,7 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("ExpireExports"),
-			Expiration:                          awscdk.Duration_Days(jsii.Number(7)),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(float64(retention))),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 		}},
 	})
@@ -97,6 +145,8 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 		exportBucket: exportBucket, exportKey: exportKey,
 		destinationBucket: destBucket, destinationKey: destKey,
 		clusterIDs: src.ClusterIdentifiers, instanceIDs: src.InstanceIdentifiers,
+		roleNamePrefix: destination.DefaultCopyRoleNamePrefix,
+		emails:         alarmEmails,
 	}, p)
 	return stack, err
 }
@@ -109,10 +159,13 @@ type pipeline struct {
 	clusters          []awsrds.IDatabaseCluster
 	clusterIDs        []string
 	instanceIDs       []string
+	// roleNamePrefix names the copy roles for another account's policies.
+	roleNamePrefix string
+	emails         []string
 }
 
-// addPipeline wires S3Copy and RdsExport; construct ids "S3Copy" and
-// "RdsExport" are part of every stack's contract.
+// addPipeline wires S3Copy, RdsExport and Monitoring; construct ids
+// "S3Copy", "RdsExport" and "Monitoring" are part of every stack's contract.
 func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 	cp, err := s3copy.New(stack, "S3Copy", &s3copy.Props{
 		SourceBucket:          pl.exportBucket,
@@ -123,11 +176,12 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 		PartitionKey:          p.PartitionKey,
 		PartitionValuePicture: p.PartitionValuePicture,
 		MaxConcurrency:        p.MaxConcurrency,
+		RoleNamePrefix:        pl.roleNamePrefix,
 	})
 	if err != nil {
 		return err
 	}
-	_, err = rdsexport.New(stack, "RdsExport", &rdsexport.Props{
+	exp, err := rdsexport.New(stack, "RdsExport", &rdsexport.Props{
 		Clusters:            pl.clusters,
 		ClusterIdentifiers:  pl.clusterIDs,
 		InstanceIdentifiers: pl.instanceIDs,
@@ -138,6 +192,15 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 		CopyStateMachine:    cp.StateMachine(),
 		PollInterval:        duration(p.PollInterval),
 		ExportTimeout:       duration(p.ExportTimeout),
+	})
+	if err != nil {
+		return err
+	}
+	_, err = monitoring.New(stack, "Monitoring", &monitoring.Props{
+		StateMachines: map[string]sfn.IStateMachine{
+			"Export": exp.StateMachine(), "Copy": cp.StateMachine(), "MultipartCopy": cp.MultipartStateMachine(),
+		},
+		Emails: pl.emails,
 	})
 	return err
 }

@@ -374,3 +374,31 @@ func TestScenario_rejectsBadValuesNamingThem(t *testing.T) {
 		assert.Contains(t, err.Error(), tt.want)
 	}
 }
+
+func TestSimulate_crossAccountCopyLandsEncryptedWithTheDestinationKeyAndIsAnnounced(t *testing.T) {
+	sc := example(t, "cross-account")
+	r := simulate(t, sc)
+	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
+	keyArn := sc.Context["destinationKeyArn"].(string)
+	assert.Equal(t, sc.Context["destinationBucket"], r.DestinationBucket)
+	require.Len(t, r.Result.Destination.Objects, 8)
+	for _, o := range r.Result.Destination.Objects {
+		info, ok := r.S3.Object(r.DestinationBucket, o.Key)
+		require.True(t, ok)
+		assert.Equal(t, "aws:kms", info.ServerSideEncryption, o.Key)
+		assert.Equal(t, keyArn, info.SSEKMSKeyID, "%s encrypted with the destination key, by full ARN", o.Key)
+		assert.Empty(t, info.ACL, "%s: no ACL into a BucketOwnerEnforced bucket", o.Key)
+	}
+	// AND downstream loads hear where each table landed
+	require.Len(t, r.Result.Events, 1)
+	ev := r.Result.Events[0]
+	assert.Equal(t, "snapshotlake", ev.Source)
+	assert.Equal(t, "RDS Snapshot Export Copied", ev.DetailType)
+	assert.Equal(t, "orders-db", ev.Detail["sourceIdentifier"])
+	assert.Equal(t, sc.Context["destinationBucket"], ev.Detail["destinationBucket"])
+	assert.ElementsMatch(t, []any{
+		map[string]any{"table": "postgres/public.city", "prefix": "postgres/public.city/" + part + "/"},
+		map[string]any{"table": "postgres/public.country", "prefix": "postgres/public.country/" + part + "/"},
+		map[string]any{"table": "postgres/public.countrylanguage", "prefix": "postgres/public.countrylanguage/" + part + "/"},
+	}, ev.Detail["tables"])
+}

@@ -366,6 +366,7 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		Input:              sfn.TaskInput_FromText(jsii.String(sfnkit.Expr(copyInputExpr))),
 		Outputs: sfnkit.Expr(`{'status': 'COPIED', 'exportTaskIdentifier': $exportTaskIdentifier,
   'sourceIdentifier': $snapshot.sourceIdentifier, 'snapshotArn': $snapshot.snapshotArn,
+  'snapshotTime': $states.input.ExportTasks[0].SnapshotTime,
   'copyExecutionArn': $states.result.ExecutionArn, 'copy': $states.result.Output}`),
 	})
 	copyTask.AddRetry(&sfn.RetryProps{
@@ -416,8 +417,66 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 	})
 	copyTask.AddCatch(copyFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
 
+	announce := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Announce export"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
+		Comment:      jsii.String("Tells downstream loads on the default event bus that the snapshot's tables are in place"),
+		Service:      jsii.String("eventbridge"),
+		Action:       jsii.String("putEvents"),
+		IamAction:    jsii.String("events:PutEvents"),
+		IamResources: &[]*string{defaultBusArn(r)},
+		Parameters: &map[string]interface{}{
+			"Entries": []interface{}{map[string]interface{}{
+				"Source":     EventSource,
+				"DetailType": EventDetailType,
+				"Detail":     sfnkit.Expr("$string(" + announcementExpr + ")"),
+			}},
+		},
+		Outputs: sfnkit.Expr(`$merge([$states.input, {'announced': $states.result.FailedEntryCount = 0}])`),
+	})
+	announce.AddRetry(&sfn.RetryProps{
+		Errors:         sfnkit.Strings("EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException"),
+		Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
+		BackoffRate:    jsii.Number(2),
+		MaxAttempts:    jsii.Number(6),
+		JitterStrategy: sfn.JitterType_FULL,
+	})
+	announceFailed := sfn.Fail_Jsonata(r, jsii.String("Announcement failed"), &sfn.FailJsonataProps{
+		Error: jsii.String("AnnouncementFailed"),
+		Cause: sfnkit.ExprPtr(`'export ' & $exportTaskIdentifier & ' is copied, but the event announcing it was not accepted: ' & $string($states.input)`),
+	})
+	announce.AddCatch(announceFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	announced := sfn.Choice_Jsonata(r, jsii.String("Announced?"), nil)
 	done := sfn.Succeed_Jsonata(r, jsii.String("Exported and copied"), nil)
-	return copyTask.Next(done)
+	announced.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.announced`)), done, nil)
+	announced.Otherwise(announceFailed)
+	return copyTask.Next(announce).Next(announced)
+}
+
+// The event put on the default bus when an export is copied.
+const (
+	EventSource     = "snapshotlake"
+	EventDetailType = "RDS Snapshot Export Copied"
+)
+
+// announcementExpr is the detail of the copied-export event: where each
+// table of the snapshot now lies.
+const announcementExpr = `{
+  'sourceIdentifier': $snapshot.sourceIdentifier,
+  'sourceType': $snapshot.sourceType,
+  'snapshotArn': $snapshot.snapshotArn,
+  'snapshotTime': $states.input.snapshotTime,
+  'exportTaskIdentifier': $exportTaskIdentifier,
+  'destinationBucket': $states.input.copy.destinationBucket,
+  'partition': $states.input.copy.partition,
+  'tables': $map($states.input.copy.tables, function($t) {{
+    'table': $t,
+    'prefix': $states.input.copy.destinationPrefix & $t & '/' & $states.input.copy.partition & '/'
+  }})
+}`
+
+func defaultBusArn(scope constructs.Construct) *string {
+	return awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("events"), Resource: jsii.String("event-bus"), ResourceName: jsii.String("default"),
+	})
 }
 
 // copyExecutionsArn is the ARN pattern of the copy state machine's executions.

@@ -241,7 +241,24 @@ func TestDefinition_runsCopyAndWaitsForIt(t *testing.T) {
 	assert.Equal(t, "Describe earlier copy", catches[0].(map[string]any)["Next"])
 	assert.Equal(t, "Copy failed", catches[1].(map[string]any)["Next"])
 	assert.Equal(t, "Fail", f.states["Copy failed"]["Type"])
-	assert.Equal(t, "Exported and copied", cp["Next"])
+	assert.Equal(t, "Announce export", cp["Next"])
+}
+
+func TestDefinition_announcesTheCopiedExportOnTheDefaultBus(t *testing.T) {
+	f := load(t)
+	a := f.states["Announce export"]
+	assert.Equal(t, "arn:aws:states:::aws-sdk:eventbridge:putEvents", a["Resource"])
+	entry := a["Arguments"].(map[string]any)["Entries"].([]any)[0].(map[string]any)
+	assert.Equal(t, rdsexport.EventSource, entry["Source"])
+	assert.Equal(t, rdsexport.EventDetailType, entry["DetailType"])
+	for _, field := range []string{"'sourceIdentifier'", "'snapshotTime'", "'destinationBucket'", "'tables'", "'prefix'"} {
+		assert.Contains(t, entry["Detail"], field)
+	}
+	assert.Equal(t, "Announced?", a["Next"])
+	assert.Equal(t, "Exported and copied", f.states["Announced?"]["Choices"].([]any)[0].(map[string]any)["Next"])
+	assert.Equal(t, "Announcement failed", f.states["Announced?"]["Default"])
+	sts := f.tpl.RoleStatements(f.role)
+	assert.Equal(t, []string{"events:PutEvents"}, cdktest.ActionsOn(sts, "arn:aws:events:ap-northeast-1:111122223333:event-bus/default"))
 }
 
 func TestIAM_exportRoleAndStateMachineRoleAreExact(t *testing.T) {

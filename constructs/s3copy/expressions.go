@@ -112,8 +112,19 @@ const partsExpr = `(
 const passTotalsExpr = `{
   'listed': $sum($append([], $states.result.listed)),
   'copied': $sum($append([], $states.result.copied)),
-  'large': $sum($append([], $states.result.large))
+  'large': $sum($append([], $states.result.large)),
+  'tables': $append([], $distinct($append([], $states.result.tables)))
 }`
+
+// tablesExpr lists the "<database>/<schema.table>" folders of a batch's items.
+const tablesExpr = `(
+  $root := $states.input.BatchInput.plan.exportRoot;
+  $append([], $distinct($states.input.Items.(
+    $rel := $substringAfter(Key, $root);
+    $afterDb := $substringAfter($rel, '/');
+    ($contains($rel, '/') and $contains($afterDb, '/')) ? $substringBefore($rel, '/') & '/' & $substringBefore($afterDb, '/')
+  )))
+)`
 
 // childTotalsExpr is what one child reports: objects it was given, objects
 // it copied, and data files it left to the multipart pass.

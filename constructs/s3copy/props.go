@@ -2,6 +2,7 @@ package s3copy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -51,6 +52,11 @@ type Props struct {
 	// multipart copy in its own Standard execution instead of a CopyObject in
 	// an Express child. Between 5 MiB and 5 GiB. Default: 1 GiB.
 	MultipartThreshold int64
+	// RoleNamePrefix names the copy roles "<prefix>-<region>" and
+	// "<prefix>-multipart-<region>", so that a destination bucket and key in
+	// another account can admit them by name (destination.Props
+	// CopyRoleNamePrefix). Default: generated role names.
+	RoleNamePrefix string
 	// Timeout of one copy run. Default: 24 hours.
 	Timeout awscdk.Duration
 
@@ -76,6 +82,8 @@ const (
 	childConcurrency = 10
 	largeConcurrency = 4
 )
+
+var roleNamePrefixRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,40}$`)
 
 type settings struct {
 	Props
@@ -139,6 +147,9 @@ func (p *Props) settings() (*settings, error) {
 	}
 	if s.MultipartThreshold < minPartSize || s.MultipartThreshold > maxCopyObject {
 		return nil, fmt.Errorf("s3copy: MultipartThreshold must be between %d (5 MiB) and %d (5 GiB) bytes, got %d", minPartSize, int64(maxCopyObject), s.MultipartThreshold)
+	}
+	if s.RoleNamePrefix != "" && !roleNamePrefixRE.MatchString(s.RoleNamePrefix) {
+		return nil, fmt.Errorf("s3copy: RoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", s.RoleNamePrefix)
 	}
 	s.timeout = p.Timeout
 	if s.timeout == nil {

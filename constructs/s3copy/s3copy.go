@@ -50,6 +50,7 @@ func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 
 	multipartScope := constructs.NewConstruct(c, jsii.String("Multipart"))
 	mp := sfnkit.NewStateMachine(multipartScope, sfnkit.MachineOptions{
+		RoleName:     s.roleName("-multipart-"),
 		Definition:   multipartDefinition(multipartScope, s),
 		Type:         sfn.StateMachineType_STANDARD,
 		Timeout:      s.timeout,
@@ -59,6 +60,7 @@ func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 	c.multipartStateMachine, c.multipartLogGroup = mp.StateMachine, mp.LogGroup
 
 	m := sfnkit.NewStateMachine(c, sfnkit.MachineOptions{
+		RoleName:     s.roleName("-"),
 		Definition:   copyDefinition(c, s, c.multipartStateMachine),
 		Type:         sfn.StateMachineType_STANDARD,
 		Timeout:      s.timeout,
@@ -70,6 +72,14 @@ func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 	grantKeys(c.stateMachine.Role(), s)
 	grantKeys(c.multipartStateMachine.Role(), s)
 	return c, nil
+}
+
+// roleName is "<prefix><infix><region>", or nil for a generated name.
+func (s *settings) roleName(infix string) *string {
+	if s.RoleNamePrefix == "" {
+		return nil
+	}
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(s.RoleNamePrefix + infix), awscdk.Aws_REGION()})
 }
 
 // grantKeys gives a copying role exactly the KMS rights a server-side copy
@@ -138,7 +148,7 @@ func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStat
 	largePass := distributedPass(scope, s, "Copy large files", "largePass", sfn.StateMachineType_STANDARD,
 		multipartEach(scope, s, multipart))
 	markerPass := distributedPass(scope, s, "Write markers and metadata", "markerPass", sfn.StateMachineType_EXPRESS,
-		copyEach(scope, s, "Copy each marker", "Copy marker", markerOrMetadataPred, `{'copied': $count($states.result)}`))
+		copyEach(scope, s, "Copy each marker", "Copy marker", markerOrMetadataPred, `{'copied': $count($states.result), 'tables': `+tablesExpr+`}`))
 
 	empty := sfn.Fail_Jsonata(scope, jsii.String("Export empty"), &sfn.FailJsonataProps{
 		Error: jsii.String("ExportEmpty"),
@@ -148,7 +158,9 @@ func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStat
 		Outputs: sfnkit.Expr(`{
   'exportTaskIdentifier': $plan.exportTaskIdentifier,
   'destinationBucket': ` + sfnkit.Quote(*s.DestinationBucket.BucketName()) + `,
+  'destinationPrefix': $plan.destinationPrefix,
   'partition': $plan.partition,
+  'tables': $markerPass.tables,
   'objects': $dataPass.listed,
   'dataFiles': $dataPass.copied + ($exists($largePass) ? $largePass.copied : 0),
   'largeFiles': $dataPass.large,

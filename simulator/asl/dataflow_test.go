@@ -2,6 +2,7 @@ package asl
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,19 +42,22 @@ func TestDocExampleArgumentsConversion(t *testing.T) {
 }
 
 // Functions Step Functions adds to JSONata, with the outputs the guide
-// documents for them: $partition([1,2,3,4,5], 2) and $range(0, 10, 2).
+// documents for them: $partition([1, 2, 3, 4, 5, 6, 7, 8, 9], 3) and
+// $range(0, 10, 2) (in Assign, as the guide's examples are).
 func TestDocExampleStepFunctionsFunctions(t *testing.T) {
 	x := runDef(t, newExec(nil), `{
 	  "QueryLanguage": "JSONata",
 	  "StartAt": "P",
-	  "States": {"P": {"Type": "Pass", "End": true, "Output": {
-	    "partition": "{% $partition([1,2,3,4,5], 2) %}",
-	    "range": "{% $range(0, 10, 2) %}",
-	    "parsed": "{% $parse('{\"a\": [1, true]}') %}"
-	  }}}
+	  "States": {
+	    "P": {"Type": "Pass", "Next": "Q", "Assign": {
+	      "arrayPartition": "{% $partition([1, 2, 3, 4, 5, 6, 7, 8, 9], 3) %}",
+	      "evenNumbers": "{% $range(0, 10, 2) %}",
+	      "parsed": "{% $parse('{\"a\": [1, true]}') %}"}},
+	    "Q": {"Type": "Pass", "End": true, "Output": {"partition": "{% $arrayPartition %}", "range": "{% $evenNumbers %}", "parsed": "{% $parsed %}"}}
+	  }
 	}`, nil)
 	wantSucceeded(t, x)
-	wantJSON(t, "output", x.Output, `{"partition": [[1,2],[3,4],[5]], "range": [0,2,4,6,8,10], "parsed": {"a": [1, true]}}`)
+	wantJSON(t, "output", x.Output, `{"partition": [[1,2,3],[4,5,6],[7,8,9]], "range": [0,2,4,6,8,10], "parsed": {"a": [1, true]}}`)
 }
 
 // Whole-string templates only; objects and arrays walked recursively;
@@ -268,4 +272,30 @@ func TestParallel(t *testing.T) {
 	}`, nil)
 	wantSucceeded(t, x)
 	wantJSON(t, "output", x.Output, `{"Error": "Custom.Error", "Cause": "left"}`)
+}
+
+// The fields of one state go to JSONata in one request; a failure is still
+// reported for the right field, and an ItemSelector failure for the right
+// item.
+func TestEvaluationErrorsNameTheField(t *testing.T) {
+	x := runDef(t, newExec(nil), `{"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true,
+	  "Output": {"a": "{% $states.input.a %}", "b": "{% $states.input.b %}", "c": "{% $states.input.a + 1 %}"}}}}`, map[string]any{"a": 1})
+	wantFailed(t, x, ErrQueryEvaluation)
+	if !strings.Contains(x.Cause, "'$states.input.b' specified for the field 'Output.b' returned nothing") {
+		t.Errorf("cause %q", x.Cause)
+	}
+	x = runDef(t, newExec(nil), `{"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+	  "ItemSelector": {"k": "{% $states.context.Map.Item.Value.k %}", "i": "{% $states.context.Map.Item.Index %}"},
+	  "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`,
+		[]any{map[string]any{"k": 1}, map[string]any{"k": 2}, map[string]any{"nok": 3}})
+	wantFailed(t, x, ErrQueryEvaluation)
+	if !strings.Contains(x.Cause, "ItemSelector (item 2).k") {
+		t.Errorf("cause %q", x.Cause)
+	}
+	// A selector over one item (the $map result is then not an array).
+	x = runDef(t, newExec(nil), `{"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+	  "ItemSelector": "{% {'k': $states.context.Map.Item.Value, 'n': $count($states.input)} %}",
+	  "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`, []any{"only"})
+	wantSucceeded(t, x)
+	wantJSON(t, "output", x.Output, `[{"k": "only", "n": 1}]`)
 }

@@ -285,3 +285,17 @@ func TestContextCancelAborts(t *testing.T) {
 		t.Errorf("status %s (%s), want ABORTED", x.Status, x.Error)
 	}
 }
+
+// A .sync child that outlasts its parent's TimeoutSeconds times the parent
+// out even when the task is the last state.
+func TestExecutionTimeoutAfterLastState(t *testing.T) {
+	ex := newExec(nil)
+	mustRegister(t, ex, smArn("Child"), childDef, TypeStandard)
+	mustRegister(t, ex, mainARN, `{"QueryLanguage": "JSONata", "TimeoutSeconds": 10, "StartAt": "T", "States": {"T": {
+	  "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+	  "Arguments": {"StateMachineArn": "`+smArn("Child")+`", "Input": {"id": "x", "fail": false}}, "End": true}}}`, TypeStandard)
+	x := start(t, ex, mainARN, nil)
+	if x.Status != StatusTimedOut || !x.StopDate.Equal(t0.Add(10*time.Second)) {
+		t.Errorf("status %s stop %v", x.Status, x.StopDate)
+	}
+}

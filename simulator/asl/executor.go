@@ -30,8 +30,9 @@ type Executor struct {
 	mapRuns  int
 	nested   int
 
-	seq atomic.Uint64
-	bg  sync.WaitGroup
+	seq   atomic.Uint64
+	joins atomic.Int64 // idempotent StartExecution calls that joined a running execution
+	bg    sync.WaitGroup
 }
 
 type config struct {
@@ -251,6 +252,7 @@ func (e *Executor) begin(ctx context.Context, smArn, name string, input any, par
 	if mi.typ == TypeStandard {
 		if prev, used := e.names[key]; used {
 			if x, running := e.running[prev]; running && jsonEqual(x.input, norm) {
+				e.joins.Add(1)
 				return x, true, nil
 			}
 			return nil, false, newErr(ErrExecutionAlreadyExists, fmt.Sprintf("Execution Already Exists: '%s'", prev))
@@ -420,6 +422,10 @@ func (e *Executor) run(x *execution) (any, *awserr.Error, time.Time) {
 		err = newErr(ErrDataLimitExceeded, fmt.Sprintf("The execution input of %d bytes exceeds the maximum of %d bytes.", n, MaxPayloadBytes))
 	} else {
 		out, err = th.runMachine(x.mi.def, x.input)
+		if err == nil && !x.deadline.IsZero() && th.now.After(x.deadline) {
+			x.timedOut.Store(true)
+			err = newErr(ErrTimeout, "The execution timed out.")
+		}
 	}
 	stop := e.finish(x, out, err, th.now)
 	return out, err, stop

@@ -33,6 +33,7 @@ func TestLargeDistributedCopy(t *testing.T) {
 			copies.Add(1)
 			return map[string]any{"CopyObjectResult": map[string]any{"ETag": "\"x\""}}, nil
 		})
+	s.noLog = true
 	ex := newExec(s)
 	began := time.Now()
 	x := runDef(t, ex, `{

@@ -196,7 +196,9 @@ func TestIdempotentStartExecution(t *testing.T) {
 			t.Errorf("same input: %v", err)
 		}
 	}()
-	time.Sleep(20 * time.Millisecond)
+	for ex.joins.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	close(release)
 	wg.Wait()
 	if first == nil || second == nil || first.ExecutionARN != second.ExecutionARN || second.Status != StatusSucceeded {

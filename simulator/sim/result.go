@@ -18,7 +18,15 @@ type Result struct {
 	Calls       map[string]int `json:"calls"`
 	ExportTasks []ExportTask   `json:"exportTasks"`
 	Destination Destination    `json:"destination"`
+	Events      []Event        `json:"events"`
 	Figures     Figures        `json:"figures"`
+}
+
+// Event is an event a state machine put on the default bus.
+type Event struct {
+	Source     string         `json:"source"`
+	DetailType string         `json:"detailType"`
+	Detail     map[string]any `json:"detail"`
 }
 
 // Delivery is one export run started by the event.

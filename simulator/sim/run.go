@@ -41,6 +41,8 @@ type Run struct {
 	Records []asl.ExecutionRecord
 	// DestinationBucket and ExportBucket are the local bucket names.
 	DestinationBucket, ExportBucket string
+
+	mu sync.Mutex
 }
 
 // Options tune a run.
@@ -120,7 +122,13 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: fmt.Sprint(exportArgs["KmsKeyId"]), BucketOwnerEnforced: true})
 	destKey, _ := copyArgs["SSEKMSKeyId"].(string)
-	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: destKey, BucketOwnerEnforced: true})
+	destOwner := Account
+	for _, src := range app.Config.Sources {
+		if src.StackName == stackName && src.DestinationAccount != "" {
+			destOwner = src.DestinationAccount // another account's bucket
+		}
+	}
+	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true})
 	r.RDS = rdsfake.New(r.S3)
 
 	event, err := prepareRDS(r.RDS, w, app.Config, sc)
@@ -156,6 +164,10 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		switch service {
 		case "s3":
 			return r.S3.Call(ctx, action, args)
+		case "eventbridge":
+			if action == "putEvents" {
+				return r.putEvents(args)
+			}
 		case "rds":
 			out, err := r.RDS.Call(ctx, action, args)
 			if action == "startExportTask" && err != nil && awserr.As(err).Name == rdsfake.ErrRds {
@@ -191,7 +203,12 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	exec.Wait()
 	r.Records = exec.Executions()
+	events := r.Result.Events
 	r.Result = r.result(runs, exec.Summary(), machines, calls.snapshot(), calls.exportTaskIDs())
+	if events == nil {
+		events = []Event{}
+	}
+	r.Result.Events = events
 	return r, nil
 }
 
@@ -280,12 +297,15 @@ func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
 			}
 		}
 	}
-	if cfg.Source != nil {
-		if kind == "cluster" && len(cfg.Source.ClusterIdentifiers) > 0 {
-			return cfg.Source.ClusterIdentifiers[0], nil
+	for _, src := range cfg.Sources {
+		if src.StackName != w.stack {
+			continue
 		}
-		if kind == "instance" && len(cfg.Source.InstanceIdentifiers) > 0 {
-			return cfg.Source.InstanceIdentifiers[0], nil
+		if kind == "cluster" && len(src.ClusterIdentifiers) > 0 {
+			return src.ClusterIdentifiers[0], nil
+		}
+		if kind == "instance" && len(src.InstanceIdentifiers) > 0 {
+			return src.InstanceIdentifiers[0], nil
 		}
 	}
 	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.stack, kind)
@@ -392,6 +412,28 @@ func (b *busyExports) advance(ctx context.Context, rds *rdsfake.Fake) {
 	for _, id := range b.ids {
 		_, _ = rds.Call(ctx, "describeExportTasks", map[string]any{"ExportTaskIdentifier": id})
 	}
+}
+
+// putEvents records the events the state machines put on the default bus.
+func (r *Run) putEvents(args map[string]any) (any, error) {
+	entries, _ := args["Entries"].([]any)
+	if len(entries) == 0 || len(entries) > 10 {
+		return nil, awserr.New("EventBridge.EventBridgeException", "Entries must hold 1 to 10 entries, got %d", len(entries))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var results []any
+	for _, e := range entries {
+		entry, _ := e.(map[string]any)
+		detail, _ := entry["Detail"].(string)
+		var parsed map[string]any
+		if err := json.Unmarshal([]byte(detail), &parsed); err != nil {
+			return nil, awserr.New("EventBridge.EventBridgeException", "Detail is not a JSON object: %v", err)
+		}
+		r.Result.Events = append(r.Result.Events, Event{Source: str(entry["Source"]), DetailType: str(entry["DetailType"]), Detail: parsed})
+		results = append(results, map[string]any{"EventId": fmt.Sprintf("%08d-0000-4000-8000-000000000000", len(r.Result.Events))})
+	}
+	return map[string]any{"FailedEntryCount": 0.0, "Entries": results}, nil
 }
 
 // callCounter counts the calls the state machines made, by "service:action".

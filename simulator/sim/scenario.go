@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -21,6 +22,9 @@ type Scenario struct {
 	// Context is the CDK context the app is synthesized with, as with -c.
 	// Default: none (cdk.json's defaults: the demo stack).
 	Context map[string]any `json:"context,omitempty"`
+	// ContextFile is a JSON file of CDK context, relative to the scenario
+	// file, read under Context (whose values win). Default: none.
+	ContextFile string `json:"contextFile,omitempty"`
 	// Event is the EventBridge event delivered to the export state machine.
 	// Default: the snapshot-created event of Snapshot.
 	Event map[string]any `json:"event,omitempty"`
@@ -117,6 +121,20 @@ func LoadScenario(path string) (Scenario, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return Scenario{}, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	if s.ContextFile != "" {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(path), s.ContextFile))
+		if err != nil {
+			return Scenario{}, fmt.Errorf("scenario %s: contextFile: %w", path, err)
+		}
+		var ctx map[string]any
+		if err := json.Unmarshal(b, &ctx); err != nil {
+			return Scenario{}, fmt.Errorf("scenario %s: contextFile %s: %w", path, s.ContextFile, err)
+		}
+		for k, v := range s.Context {
+			ctx[k] = v
+		}
+		s.Context = ctx
 	}
 	return s, s.Validate()
 }

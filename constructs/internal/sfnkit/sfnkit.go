@@ -68,6 +68,9 @@ type MachineOptions struct {
 	LogRetention awslogs.RetentionDays
 	// LogKey encrypts the execution log group. Default: a new key with rotation enabled.
 	LogKey awskms.IKey
+	// RoleName names the execution role, for policies in other accounts
+	// that admit it by name. Default: a generated name.
+	RoleName *string
 }
 
 // Machine is a state machine with the log group and key made for it.
@@ -102,7 +105,15 @@ func NewStateMachine(scope constructs.Construct, opts MachineOptions) Machine {
 	if level == "" {
 		level = awsstepfunctions.LogLevel_ERROR
 	}
+	var role awsiam.IRole
+	if opts.RoleName != nil {
+		role = awsiam.NewRole(scope, jsii.String("Role"), &awsiam.RoleProps{
+			AssumedBy: awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
+			RoleName:  opts.RoleName,
+		})
+	}
 	sm := awsstepfunctions.NewStateMachine(scope, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
+		Role:             role,
 		DefinitionBody:   awsstepfunctions.DefinitionBody_FromChainable(opts.Definition),
 		QueryLanguage:    awsstepfunctions.QueryLanguage_JSONATA,
 		StateMachineType: opts.Type,

@@ -1,0 +1,211 @@
+// Package destination provides Destination, the analytics account's side:
+// the bucket every source account copies its snapshot exports into, and its
+// KMS key, with a bucket policy and key policy that admit exactly the source
+// accounts' copy roles.
+//
+// Flow: source account (RdsExport → S3Copy, roles named
+// "<CopyRoleNamePrefix>-…") → PutObject / multipart upload, SSE-KMS with this
+// key → this bucket.
+//
+// The smallest use:
+//
+//	d, err := destination.New(stack, "Destination", &destination.Props{
+//		BucketName:     "analytics-snapshots-444455556666",
+//		SourceAccounts: []string{"111122223333", "222233334444"},
+//	})
+package destination
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// DefaultCopyRoleNamePrefix starts the names of the copy roles S3Copy
+// creates in source stacks (see s3copy.Props.RoleNamePrefix).
+const DefaultCopyRoleNamePrefix = "snapshotlake-copy"
+
+// Props configures a Destination.
+type Props struct {
+	// BucketName of the analytics bucket; sources need it before they deploy.
+	// Default: a generated name.
+	BucketName string
+	// SourceAccounts whose copy roles may write. Default: none (set this or
+	// OrganizationID).
+	SourceAccounts []string
+	// OrganizationID (o-…) whose accounts' copy roles may write.
+	// Default: none (set this or SourceAccounts).
+	OrganizationID string
+	// CopyRoleNamePrefix is how the source accounts' copy roles are named.
+	// Default: DefaultCopyRoleNamePrefix.
+	CopyRoleNamePrefix string
+	// RemovalPolicy of the bucket and key. Default: RETAIN.
+	RemovalPolicy awscdk.RemovalPolicy
+}
+
+// Destination is the analytics bucket and key.
+type Destination struct {
+	constructs.Construct
+	bucket awss3.Bucket
+	key    awskms.Key
+}
+
+// Bucket returns the analytics bucket.
+func (d *Destination) Bucket() awss3.Bucket { return d.bucket }
+
+// Key returns the bucket's KMS key; sources take its full ARN.
+func (d *Destination) Key() awskms.Key { return d.key }
+
+var (
+	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+	orgRE     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	prefixRE  = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,40}$`)
+)
+
+// Actions a copy needs on the destination, and nothing more.
+var (
+	// BucketActions on the destination objects: CopyObject and the
+	// multipart copy's Create/UploadPartCopy/Complete are s3:PutObject.
+	BucketActions = []string{"s3:PutObject", "s3:AbortMultipartUpload"}
+	// KeyActions: encrypt new objects, and read parts back for multipart.
+	KeyActions = []string{"kms:GenerateDataKey", "kms:Decrypt"}
+)
+
+// New creates a Destination. It returns an error naming the bad value when
+// props are invalid.
+func New(scope constructs.Construct, id string, props *Props) (*Destination, error) {
+	p := Props{}
+	if props != nil {
+		p = *props
+	}
+	if p.CopyRoleNamePrefix == "" {
+		p.CopyRoleNamePrefix = DefaultCopyRoleNamePrefix
+	}
+	if p.RemovalPolicy == "" {
+		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
+	if len(p.SourceAccounts) == 0 && p.OrganizationID == "" {
+		return nil, fmt.Errorf("destination: set SourceAccounts or OrganizationID: no source could write")
+	}
+	for _, a := range p.SourceAccounts {
+		if !accountRE.MatchString(a) {
+			return nil, fmt.Errorf("destination: SourceAccounts must be 12-digit account ids, got %q", a)
+		}
+	}
+	if p.OrganizationID != "" && !orgRE.MatchString(p.OrganizationID) {
+		return nil, fmt.Errorf("destination: OrganizationID must look like o-a1b2c3d4e5, got %q", p.OrganizationID)
+	}
+	if !prefixRE.MatchString(p.CopyRoleNamePrefix) {
+		return nil, fmt.Errorf("destination: CopyRoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", p.CopyRoleNamePrefix)
+	}
+
+	d := &Destination{}
+	constructs.NewConstruct_Override(d, scope, jsii.String(id))
+	d.key = awskms.NewKey(d, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the RDS snapshot exports in the analytics bucket"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     p.RemovalPolicy,
+	})
+	bucketProps := &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     d.key,
+		BucketKeyEnabled:  jsii.Bool(true),
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(true),
+		RemovalPolicy:     p.RemovalPolicy,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("AbortIncompleteUploads"),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}},
+	}
+	if p.BucketName != "" {
+		bucketProps.BucketName = jsii.String(p.BucketName)
+	}
+	d.bucket = awss3.NewBucket(d, jsii.String("Bucket"), bucketProps)
+
+	for _, admit := range admissions(p) {
+		d.bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AdmitCopyRoles" + admit.sid),
+			Principals: &[]awsiam.IPrincipal{admit.principal},
+			Actions:    jsii.Strings(BucketActions...),
+			Resources:  &[]*string{d.bucket.ArnForObjects(jsii.String("*"))},
+			Conditions: &admit.conditions,
+		}))
+		keyConditions := map[string]interface{}{}
+		for k, v := range admit.conditions {
+			keyConditions[k] = v
+		}
+		keyConditions["StringEquals"] = mergeMap(keyConditions["StringEquals"], map[string]interface{}{
+			"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("s3."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com")}),
+		})
+		d.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AdmitCopyRoles" + admit.sid),
+			Principals: &[]awsiam.IPrincipal{admit.principal},
+			Actions:    jsii.Strings(KeyActions...),
+			Resources:  jsii.Strings("*"),
+			Conditions: &keyConditions,
+		}), jsii.Bool(false))
+	}
+	for name, value := range map[string]*string{"BucketName": d.bucket.BucketName(), "KeyArn": d.key.KeyArn()} {
+		awscdk.NewCfnOutput(d, jsii.String(name), &awscdk.CfnOutputProps{Value: value})
+	}
+	return d, nil
+}
+
+type admission struct {
+	sid        string
+	principal  awsiam.IPrincipal
+	conditions map[string]interface{}
+}
+
+// admissions are the policy statements' principals and conditions: the
+// copy roles of each source account, or of every account of the
+// organization, by role name.
+func admissions(p Props) []admission {
+	var out []admission
+	if len(p.SourceAccounts) > 0 {
+		var principals []awsiam.IPrincipal
+		var roleArns []string
+		for _, a := range p.SourceAccounts {
+			principals = append(principals, awsiam.NewAccountPrincipal(jsii.String(a)))
+			roleArns = append(roleArns, fmt.Sprintf("arn:aws:iam::%s:role/%s-*", a, p.CopyRoleNamePrefix))
+		}
+		out = append(out, admission{
+			sid:        "OfSourceAccounts",
+			principal:  awsiam.NewCompositePrincipal(principals...),
+			conditions: map[string]interface{}{"ArnLike": map[string]interface{}{"aws:PrincipalArn": roleArns}},
+		})
+	}
+	if p.OrganizationID != "" {
+		out = append(out, admission{
+			sid:       "OfOrganization",
+			principal: awsiam.NewAnyPrincipal(),
+			conditions: map[string]interface{}{
+				"StringEquals": map[string]interface{}{"aws:PrincipalOrgID": p.OrganizationID},
+				"ArnLike":      map[string]interface{}{"aws:PrincipalArn": fmt.Sprintf("arn:aws:iam::*:role/%s-*", p.CopyRoleNamePrefix)},
+			},
+		})
+	}
+	return out
+}
+
+func mergeMap(a interface{}, b map[string]interface{}) map[string]interface{} {
+	out := map[string]interface{}{}
+	if m, ok := a.(map[string]interface{}); ok {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,175 @@
+// Package monitoring provides Monitoring: what makes the pipeline safe to
+// run unattended. An encrypted SNS topic receives (1) every failed, timed-out
+// or aborted execution of the watched state machines, from EventBridge,
+// (2) RDS's export failed / canceled events, and (3) CloudWatch alarms on
+// each state machine's ExecutionsFailed, ExecutionsTimedOut and
+// ExecutionsAborted metrics.
+//
+// The smallest use:
+//
+//	m, err := monitoring.New(stack, "Monitoring", &monitoring.Props{
+//		StateMachines: map[string]sfn.IStateMachine{"Export": exp.StateMachine(), "Copy": cp.StateMachine()},
+//		Emails:        []string{"data-platform@example.com"},
+//	})
+package monitoring
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// RDS export events that mean an export did not finish (RDS-EVENT-0159/0160
+// for DB snapshots, 0162/0163 for cluster snapshots).
+var ExportFailureEventIDs = []string{"RDS-EVENT-0159", "RDS-EVENT-0160", "RDS-EVENT-0162", "RDS-EVENT-0163"}
+
+// Props configures Monitoring.
+type Props struct {
+	// StateMachines to watch, by a short name used in construct ids and alarm
+	// names ("Export", "Copy", ...). Required.
+	StateMachines map[string]sfn.IStateMachine
+	// Emails subscribed to the topic. Default: none (subscribe later).
+	Emails []string
+	// WatchExportEvents also forwards RDS export failed / canceled events.
+	// Default: true.
+	WatchExportEvents *bool
+}
+
+// Monitoring is the alert topic, its key, the alarms and the rules.
+type Monitoring struct {
+	constructs.Construct
+	topic  awssns.Topic
+	key    awskms.Key
+	alarms []awscloudwatch.Alarm
+	rules  []awsevents.Rule
+}
+
+// Topic returns the alert topic.
+func (m *Monitoring) Topic() awssns.Topic { return m.topic }
+
+// Key returns the topic's KMS key.
+func (m *Monitoring) Key() awskms.Key { return m.key }
+
+// Alarms returns the alarms, three per state machine.
+func (m *Monitoring) Alarms() []awscloudwatch.Alarm { return m.alarms }
+
+// Rules returns the EventBridge rules that publish to the topic.
+func (m *Monitoring) Rules() []awsevents.Rule { return m.rules }
+
+var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+
+// New creates Monitoring. It returns an error naming the bad value when
+// props are invalid.
+func New(scope constructs.Construct, id string, props *Props) (*Monitoring, error) {
+	if props == nil || len(props.StateMachines) == 0 {
+		return nil, fmt.Errorf("monitoring: StateMachines is required")
+	}
+	for _, e := range props.Emails {
+		if !emailRE.MatchString(e) {
+			return nil, fmt.Errorf("monitoring: Emails must be e-mail addresses, got %q", e)
+		}
+	}
+	m := &Monitoring{}
+	constructs.NewConstruct_Override(m, scope, jsii.String(id))
+
+	m.key = awskms.NewKey(m, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the snapshot export alert topic"),
+		EnableKeyRotation: jsii.Bool(true),
+	})
+	publishers := []awsiam.IPrincipal{
+		awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
+	}
+	// SNS needs the publishing services to be able to use the key.
+	m.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAlertPublishers"),
+		Principals: &publishers,
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(false))
+	m.topic = awssns.NewTopic(m, jsii.String("Topic"), &awssns.TopicProps{
+		DisplayName: jsii.String("RDS snapshot export alerts"),
+		MasterKey:   m.key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	m.topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAlertPublishers"),
+		Principals: &publishers,
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{m.topic.TopicArn()},
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+	}))
+	for _, e := range props.Emails {
+		m.topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
+	}
+
+	names := make([]string, 0, len(props.StateMachines))
+	arns := make([]*string, 0, len(props.StateMachines))
+	for name := range props.StateMachines {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	action := awscloudwatchactions.NewSnsAction(m.topic)
+	for _, name := range names {
+		sm := props.StateMachines[name]
+		arns = append(arns, sm.StateMachineArn())
+		for _, metric := range []struct {
+			id     string
+			metric awscloudwatch.Metric
+		}{
+			{"Failed", sm.MetricFailed(nil)},
+			{"TimedOut", sm.MetricTimedOut(nil)},
+			{"Aborted", sm.MetricAborted(nil)},
+		} {
+			alarm := awscloudwatch.NewAlarm(m, jsii.String(name+"Executions"+metric.id), &awscloudwatch.AlarmProps{
+				AlarmDescription:   jsii.String(fmt.Sprintf("%s state machine: an execution %s", name, map[string]string{"Failed": "failed", "TimedOut": "timed out", "Aborted": "was aborted"}[metric.id])),
+				Metric:             metric.metric.With(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}),
+				Threshold:          jsii.Number(1),
+				EvaluationPeriods:  jsii.Number(1),
+				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			})
+			alarm.AddAlarmAction(action)
+			m.alarms = append(m.alarms, alarm)
+		}
+	}
+
+	target := awseventstargets.NewSnsTopic(m.topic, nil)
+	m.rules = append(m.rules, awsevents.NewRule(m, jsii.String("ExecutionNotSucceeded"), &awsevents.RuleProps{
+		Description: jsii.String("A snapshot export or copy execution failed, timed out or was aborted"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.states"),
+			DetailType: jsii.Strings("Step Functions Execution Status Change"),
+			Detail: &map[string]interface{}{
+				"status":          []string{"FAILED", "TIMED_OUT", "ABORTED"},
+				"stateMachineArn": arns,
+			},
+		},
+		Targets: &[]awsevents.IRuleTarget{target},
+	}))
+	if props.WatchExportEvents == nil || *props.WatchExportEvents {
+		m.rules = append(m.rules, awsevents.NewRule(m, jsii.String("RdsExportNotCompleted"), &awsevents.RuleProps{
+			Description: jsii.String("RDS reports a snapshot export failed or canceled"),
+			EventPattern: &awsevents.EventPattern{
+				Source:     jsii.Strings("aws.rds"),
+				DetailType: jsii.Strings("RDS DB Snapshot Event", "RDS DB Cluster Snapshot Event"),
+				Detail:     &map[string]interface{}{"EventID": ExportFailureEventIDs},
+			},
+			Targets: &[]awsevents.IRuleTarget{target},
+		}))
+	}
+	return m, nil
+}
