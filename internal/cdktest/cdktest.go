@@ -227,6 +227,7 @@ func States(def map[string]any) map[string]map[string]any {
 // Statement is an IAM policy statement with intrinsics resolved and actions
 // and resources as lists.
 type Statement struct {
+	Sid       string
 	Effect    string
 	Actions   []string
 	Resources []string
@@ -264,7 +265,9 @@ func statements(doc any) []Statement {
 	d := Resolve(doc).(map[string]any)
 	for _, s := range d["Statement"].([]any) {
 		st := s.(map[string]any)
+		sid, _ := st["Sid"].(string)
 		out = append(out, Statement{
+			Sid:       sid,
 			Effect:    fmt.Sprint(st["Effect"]),
 			Actions:   strs(st["Action"]),
 			Resources: strs(st["Resource"]),

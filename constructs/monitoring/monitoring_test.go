@@ -1,0 +1,89 @@
+package monitoring_test
+
+import (
+	"testing"
+
+	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapshotlake/snapshotlake/constructs/monitoring"
+	"github.com/snapshotlake/snapshotlake/internal/cdktest"
+)
+
+func TestMonitoring_alertsOnFailedExecutionsAndExports(t *testing.T) {
+	// GIVEN two state machines WHEN Monitoring watches them
+	stack := cdktest.NewStack("Ops")
+	export := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("E"), jsii.String("arn:aws:states:ap-northeast-1:111122223333:stateMachine:export"))
+	cp := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("C"), jsii.String("arn:aws:states:ap-northeast-1:111122223333:stateMachine:copy"))
+	m, err := monitoring.New(stack, "Monitoring", &monitoring.Props{
+		StateMachines: map[string]sfn.IStateMachine{"Export": export, "Copy": cp},
+		Emails:        []string{"ops@example.com"},
+	})
+	require.NoError(t, err)
+	require.NotNil(t, m.Topic())
+	tpl := cdktest.FromStack(stack)
+	topic, err := tpl.ByPath("AWS::SNS::Topic", "Monitoring/Topic")
+	require.NoError(t, err)
+	key, err := tpl.ByPath("AWS::KMS::Key", "Monitoring/Key")
+	require.NoError(t, err)
+
+	// THEN the topic is encrypted with its own rotating key that the publishers may use
+	assert.Equal(t, cdktest.Arn(key), tpl.Props(topic)["KmsMasterKeyId"])
+	var keyPublishers any
+	for _, s := range tpl.ResourcePolicyStatements(key, "KeyPolicy") {
+		if s.Sid == "AllowAlertPublishers" {
+			keyPublishers = s.Principal
+		}
+	}
+	publishers := map[string]any{"Service": []any{"events.amazonaws.com", "cloudwatch.amazonaws.com"}}
+	assert.Equal(t, publishers, keyPublishers)
+	// AND EventBridge and CloudWatch may publish, from this account only
+	policies := tpl.OfType("AWS::SNS::TopicPolicy")
+	require.Len(t, policies, 1)
+	var publish *cdktest.Statement
+	for _, s := range tpl.ResourcePolicyStatements(policies[0], "PolicyDocument") {
+		if s.Sid == "AllowAlertPublishers" {
+			publish = &s
+		}
+	}
+	require.NotNil(t, publish)
+	assert.Equal(t, publishers, publish.Principal)
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "111122223333"}}, publish.Condition)
+	// AND three alarms per state machine, each notifying the topic
+	alarms := tpl.OfType("AWS::CloudWatch::Alarm")
+	require.Len(t, alarms, 6)
+	metrics := map[string]int{}
+	for _, a := range alarms {
+		p := tpl.Props(a)
+		metrics[p["MetricName"].(string)]++
+		assert.Equal(t, []any{cdktest.Ref(topic)}, p["AlarmActions"])
+		assert.EqualValues(t, 1, p["Threshold"])
+	}
+	assert.Equal(t, map[string]int{"ExecutionsFailed": 2, "ExecutionsTimedOut": 2, "ExecutionsAborted": 2}, metrics)
+	// AND rules forward failed executions of these state machines and failed or canceled exports
+	rules := map[string]map[string]any{}
+	for _, r := range tpl.OfType("AWS::Events::Rule") {
+		p := tpl.Props(r)
+		rules[p["EventPattern"].(map[string]any)["source"].([]any)[0].(string)] = p
+		assert.Equal(t, cdktest.Ref(topic), p["Targets"].([]any)[0].(map[string]any)["Arn"])
+	}
+	states := rules["aws.states"]["EventPattern"].(map[string]any)["detail"].(map[string]any)
+	assert.Equal(t, []any{"FAILED", "TIMED_OUT", "ABORTED"}, states["status"])
+	assert.ElementsMatch(t, []any{"arn:aws:states:ap-northeast-1:111122223333:stateMachine:export", "arn:aws:states:ap-northeast-1:111122223333:stateMachine:copy"}, states["stateMachineArn"])
+	assert.Equal(t, []any{"RDS-EVENT-0159", "RDS-EVENT-0160", "RDS-EVENT-0162", "RDS-EVENT-0163"}, rules["aws.rds"]["EventPattern"].(map[string]any)["detail"].(map[string]any)["EventID"])
+	// AND the e-mail address is subscribed
+	subs := tpl.OfType("AWS::SNS::Subscription")
+	require.Len(t, subs, 1)
+	assert.Equal(t, "ops@example.com", tpl.Props(subs[0])["Endpoint"])
+}
+
+func TestNew_rejectsBadProps(t *testing.T) {
+	stack := cdktest.NewStack("Bad")
+	_, err := monitoring.New(stack, "A", &monitoring.Props{})
+	assert.ErrorContains(t, err, "StateMachines is required")
+	sm := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("S"), jsii.String("arn:aws:states:ap-northeast-1:111122223333:stateMachine:x"))
+	_, err = monitoring.New(stack, "B", &monitoring.Props{StateMachines: map[string]sfn.IStateMachine{"X": sm}, Emails: []string{"not-an-address"}})
+	assert.ErrorContains(t, err, `got "not-an-address"`)
+}
