@@ -260,6 +260,9 @@ func (t Template) ResourcePolicyStatements(logicalID, property string) []Stateme
 	return statements(t.Resources[logicalID]["Properties"].(map[string]any)[property])
 }
 
+// ResourceStatements returns the statements of a policy document.
+func ResourceStatements(doc any) []Statement { return statements(doc) }
+
 func statements(doc any) []Statement {
 	var out []Statement
 	d := Resolve(doc).(map[string]any)
