@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/snapshotlake/snapshotlake/constructs/monitoring"
 	"github.com/snapshotlake/snapshotlake/constructs/rdsexport"
 	"github.com/snapshotlake/snapshotlake/constructs/s3copy"
+	"github.com/snapshotlake/snapshotlake/internal/nag"
 )
 
 // Stack names.
@@ -27,8 +29,11 @@ const (
 	DestinationStackName = "SnapshotLakeDestination"
 )
 
-// Build adds the configured stacks to app.
+// Build adds the configured stacks to app, with the cdk-nag AwsSolutions
+// checks applied to each: an unsuppressed finding is an error annotation,
+// which fails `cdk synth`.
 func Build(app awscdk.App, cfg Config) ([]awscdk.Stack, error) {
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	var out []awscdk.Stack
 	if cfg.Demo {
 		s, err := NewDemoStack(app, DemoStackName, cfg.Pipeline, cfg.AlarmEmails)
@@ -132,6 +137,7 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 		}},
 	})
+	nag.Suppress(exportBucket, "AwsSolutions-S1", demo.AccessLogsReason)
 	attrs := &awss3.BucketAttributes{BucketName: jsii.String(src.DestinationBucket)}
 	if src.DestinationAccount != "" {
 		attrs.Account = jsii.String(src.DestinationAccount)

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,7 +51,9 @@ func crossAccountContext() (map[string]any, error) {
 var (
 	once      sync.Once
 	templates map[string]map[string]any
-	synthErr  error
+	// nagFindings are the unsuppressed cdk-nag errors and warnings by stack.
+	nagFindings = map[string][]string{}
+	synthErr    error
 )
 
 // synth builds the app as main.go does, once for all tests, for both the
@@ -95,7 +98,12 @@ func synthInto(templates map[string]map[string]any, context map[string]any) (err
 			return err
 		}
 		asm := app.Synth(nil)
+		nagMessage := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 		for _, s := range built {
+			ann := assertions.Annotations_FromStack(s)
+			for _, m := range append(*ann.FindError(jsii.String("*"), nagMessage), *ann.FindWarning(jsii.String("*"), nagMessage)...) {
+				nagFindings[*s.StackName()] = append(nagFindings[*s.StackName()], fmt.Sprintf("%s %v", *m.Id, m.Entry.Data))
+			}
 			b, err := json.Marshal(asm.GetStackByName(s.StackName()).Template())
 			if err != nil {
 				return err
@@ -190,4 +198,33 @@ func TestBuckets_areEncryptedTLSOnlyAndPrivate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCdkNag_noUnsuppressedFindingAndEverySuppressionScopedAndExplained
+// checks the AwsSolutions checks the app applies to every stack.
+func TestCdkNag_noUnsuppressedFindingAndEverySuppressionScopedAndExplained(t *testing.T) {
+	tpls := synth(t)
+	for name := range tpls {
+		assert.Empty(t, nagFindings[name], "%s: unsuppressed cdk-nag findings", name)
+	}
+	suppressions := 0
+	for name, tpl := range tpls {
+		md, _ := tpl["Metadata"].(map[string]any)
+		assert.NotContains(t, md, "cdk_nag", "%s: no stack-wide suppression", name)
+		for id, r := range tpl["Resources"].(map[string]any) {
+			rmd, _ := r.(map[string]any)["Metadata"].(map[string]any)
+			nag, _ := rmd["cdk_nag"].(map[string]any)
+			rules, _ := nag["rules_to_suppress"].([]any)
+			for _, rule := range rules {
+				rule := rule.(map[string]any)
+				suppressions++
+				reason, _ := rule["reason"].(string)
+				assert.GreaterOrEqual(t, len(reason), 40, "%s/%s %v: a specific reason", name, id, rule["id"])
+				if rule["id"] == "AwsSolutions-IAM5" {
+					assert.NotEmpty(t, rule["applies_to"], "%s/%s: IAM5 suppressed for listed findings only", name, id)
+				}
+			}
+		}
+	}
+	assert.Positive(t, suppressions)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/snapshotlake/snapshotlake/internal/nag"
 )
 
 // SQL is the seed's demo schema and rows: tables city, country and
@@ -19,6 +21,12 @@ import (
 //
 //go:embed demo.sql
 var SQL string
+
+// AccessLogsReason is why the project's buckets have no S3 server access
+// log: where access logs go is an organisation-wide choice (a central log
+// bucket per account and region, or CloudTrail S3 data events); the README's
+// operations section says how to add either.
+const AccessLogsReason = "server access logs go to a log bucket the organisation runs per account and region, or are replaced by CloudTrail S3 data events; see the README's operations section"
 
 // DatabaseName is the demo cluster's default database.
 const DatabaseName = "postgres"
@@ -87,6 +95,7 @@ func New(scope constructs.Construct, id string, props *Props) (*DemoResources, e
 		// true would add a custom resource backed by a Lambda function.
 		RestrictDefaultSecurityGroup: jsii.Bool(false),
 	})
+	d.vpc.AddFlowLog(jsii.String("FlowLog"), nil)
 	d.cluster = awsrds.NewDatabaseCluster(d, jsii.String("Cluster"), &awsrds.DatabaseClusterProps{
 		Engine: awsrds.DatabaseClusterEngine_AuroraPostgres(&awsrds.AuroraPostgresClusterEngineProps{
 			Version: awsrds.AuroraPostgresEngineVersion_VER_16_6(),
@@ -99,15 +108,22 @@ func New(scope constructs.Construct, id string, props *Props) (*DemoResources, e
 		EnableDataApi:           jsii.Bool(true),
 		DefaultDatabaseName:     jsii.String(DatabaseName),
 		StorageEncrypted:        jsii.Bool(true),
+		IamAuthentication:       jsii.Bool(true),
 		RemovalPolicy:           p.RemovalPolicy,
 	})
+	nag.Suppress(d.cluster, "AwsSolutions-RDS10", "the demo cluster is meant to be destroyed with the stack; deletion protection would block `cdk destroy`")
+	nag.Suppress(nag.Child(d.cluster, "Secret"), "AwsSolutions-SMG4", "rotating the secret needs a rotation Lambda function, which this product does not deploy; the demo cluster is short-lived")
 	d.exportKey, d.exportBucket = newEncryptedBucket(d, "Export", p.RemovalPolicy, false)
+	for _, b := range []awss3.Bucket{d.exportBucket} {
+		nag.Suppress(b, "AwsSolutions-S1", AccessLogsReason)
+	}
 	d.exportBucket.AddLifecycleRule(&awss3.LifecycleRule{
 		Id:                                  jsii.String("ExpireExports"),
 		Expiration:                          awscdk.Duration_Days(jsii.Number(7)),
 		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 	})
 	d.destinationKey, d.destinationBucket = newEncryptedBucket(d, "Destination", p.RemovalPolicy, true)
+	nag.Suppress(d.destinationBucket, "AwsSolutions-S1", AccessLogsReason)
 	d.destinationBucket.AddLifecycleRule(&awss3.LifecycleRule{
 		Id:                                  jsii.String("AbortIncompleteUploads"),
 		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/snapshotlake/snapshotlake/internal/nag"
 )
 
 // DefaultCopyRoleNamePrefix starts the names of the copy roles S3Copy
@@ -130,6 +132,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 		bucketProps.BucketName = jsii.String(p.BucketName)
 	}
 	d.bucket = awss3.NewBucket(d, jsii.String("Bucket"), bucketProps)
+	nag.Suppress(d.bucket, "AwsSolutions-S1", "server access logs go to a log bucket the organisation runs per account and region, or are replaced by CloudTrail S3 data events; see the README's operations section")
 
 	for _, admit := range admissions(p) {
 		d.bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

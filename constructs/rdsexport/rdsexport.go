@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
+	"github.com/snapshotlake/snapshotlake/internal/nag"
 )
 
 // Event IDs of snapshot-created events (RDS event categories "backup" and
@@ -75,7 +76,24 @@ func New(scope constructs.Construct, id string, props *Props) (*RdsExport, error
 	r.stateMachine, r.logGroup = machine.StateMachine, machine.LogGroup
 	grantStartExport(r.stateMachine, r.exportRole, s)
 	r.rule, r.deadLetterQueue = newRule(r, r.stateMachine, s)
+	r.suppressAcceptedFindings()
 	return r, nil
+}
+
+// suppressAcceptedFindings records, on each resource, the cdk-nag findings
+// this construct accepts and why.
+func (r *RdsExport) suppressAcceptedFindings() {
+	nag.Suppress(nag.Child(r.stateMachine.Role(), "DefaultPolicy"), "AwsSolutions-IAM5",
+		"Resource * only for actions without a resource type (Step Functions log delivery, X-Ray, rds:DescribeExportTasks); "+
+			"snapshots of this account and region by pattern because every automated snapshot has a new name; "+
+			"the copy state machine's executions by pattern as CDK grants them for .sync (execution names are export ids)",
+		nag.AnyResource, nag.SnapshotsOfAccount, nag.ExecutionsOfStateMachine)
+	nag.Suppress(nag.Child(r.exportRole, "DefaultPolicy"), "AwsSolutions-IAM5",
+		"the export role has the S3 actions the RDS user guide lists for snapshot export (s3:PutObject*, s3:GetObject*, s3:DeleteObject*) "+
+			"on the export bucket's objects (under S3Prefix when set), whose keys RDS chooses per export, and the key's encrypt/decrypt grant",
+		"Action::s3:PutObject*", "Action::s3:GetObject*", "Action::s3:DeleteObject*",
+		"Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*", nag.ObjectsOfBucket)
+	nag.Suppress(r.deadLetterQueue, "AwsSolutions-SQS3", "this queue is the dead-letter queue of the snapshot rule's target")
 }
 
 // newExportRole creates the role RDS assumes to write the export: S3 rights

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
+	"github.com/snapshotlake/snapshotlake/internal/nag"
 )
 
 // S3Copy copies a finished RDS export into the destination bucket under
@@ -71,7 +72,24 @@ func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 	c.stateMachine, c.logGroup = m.StateMachine, m.LogGroup
 	grantKeys(c.stateMachine.Role(), s)
 	grantKeys(c.multipartStateMachine.Role(), s)
+	c.suppressAcceptedFindings()
 	return c, nil
+}
+
+// suppressAcceptedFindings records, on each resource, the cdk-nag findings
+// this construct accepts and why.
+func (c *S3Copy) suppressAcceptedFindings() {
+	const objects = "objects of the export bucket and of the destination bucket (under DestinationPrefix) by pattern: their keys come from each export"
+	nag.Suppress(nag.Child(c.stateMachine.Role(), "DefaultPolicy"), "AwsSolutions-IAM5",
+		"Resource * only for Step Functions log delivery and X-Ray actions, which have no resource type; "+objects+
+			"; the multipart state machine's executions by pattern as CDK grants them for .sync",
+		nag.AnyResource, nag.ObjectsOfBucket, nag.ExecutionsOfStateMachine)
+	nag.Suppress(nag.Child(c.stateMachine, "DistributedMapPolicy"), "AwsSolutions-IAM5",
+		"a Distributed Map starts, describes, stops and redrives executions of its own state machine, named by Step Functions",
+		nag.ExecutionsOfStateMachine)
+	nag.Suppress(nag.Child(c.multipartStateMachine.Role(), "DefaultPolicy"), "AwsSolutions-IAM5",
+		"Resource * only for Step Functions log delivery and X-Ray actions, which have no resource type; "+objects,
+		nag.AnyResource, nag.ObjectsOfBucket)
 }
 
 // roleName is "<prefix><infix><region>", or nil for a generated name.

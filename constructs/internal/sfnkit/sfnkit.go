@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/snapshotlake/snapshotlake/internal/nag"
 )
 
 // Expr wraps a JSONata expression as a Step Functions JSONata template.
@@ -125,6 +127,9 @@ func NewStateMachine(scope constructs.Construct, opts MachineOptions) Machine {
 			IncludeExecutionData: jsii.Bool(true),
 		},
 	})
+	if level != awsstepfunctions.LogLevel_ALL {
+		nag.Suppress(sm, "AwsSolutions-SF1", "logs at level "+string(level)+" with execution data: level ALL would log every state of every Distributed Map child, millions of log events for a large export, while failures are logged in full at ERROR")
+	}
 	return Machine{StateMachine: sm, LogGroup: logGroup, LogKey: key}
 }
 
