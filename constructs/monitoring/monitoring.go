@@ -1,16 +1,3 @@
-// Package monitoring provides Monitoring: what makes the pipeline safe to
-// run unattended. An encrypted SNS topic receives (1) every failed, timed-out
-// or aborted execution of the watched state machines, from EventBridge,
-// (2) RDS's export failed / canceled events, and (3) CloudWatch alarms on
-// each state machine's ExecutionsFailed, ExecutionsTimedOut and
-// ExecutionsAborted metrics.
-//
-// The smallest use:
-//
-//	m, err := monitoring.New(stack, "Monitoring", &monitoring.Props{
-//		StateMachines: map[string]sfn.IStateMachine{"Export": exp.StateMachine(), "Copy": cp.StateMachine()},
-//		Emails:        []string{"data-platform@example.com"},
-//	})
 package monitoring
 
 import (
@@ -43,6 +30,10 @@ type Props struct {
 	StateMachines map[string]sfn.IStateMachine
 	// Emails subscribed to the topic. Default: none (subscribe later).
 	Emails []string
+	// Topic receives the alerts. Default: a new topic encrypted with a new
+	// key (rotation on) that EventBridge and CloudWatch of this account may
+	// publish to. A given topic must admit them itself.
+	Topic awssns.ITopic
 	// WatchExportEvents also forwards RDS export failed / canceled events.
 	// Default: true.
 	WatchExportEvents *bool
@@ -51,16 +42,16 @@ type Props struct {
 // Monitoring is the alert topic, its key, the alarms and the rules.
 type Monitoring struct {
 	constructs.Construct
-	topic  awssns.Topic
+	topic  awssns.ITopic
 	key    awskms.Key
 	alarms []awscloudwatch.Alarm
 	rules  []awsevents.Rule
 }
 
 // Topic returns the alert topic.
-func (m *Monitoring) Topic() awssns.Topic { return m.topic }
+func (m *Monitoring) Topic() awssns.ITopic { return m.topic }
 
-// Key returns the topic's KMS key.
+// Key returns the topic's KMS key, nil when Props.Topic was given.
 func (m *Monitoring) Key() awskms.Key { return m.key }
 
 // Alarms returns the alarms, three per state machine.
@@ -85,33 +76,11 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 	m := &Monitoring{}
 	constructs.NewConstruct_Override(m, scope, jsii.String(id))
 
-	m.key = awskms.NewKey(m, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the snapshot export alert topic"),
-		EnableKeyRotation: jsii.Bool(true),
-	})
-	publishers := []awsiam.IPrincipal{
-		awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
-		awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
+	if props.Topic != nil {
+		m.topic = props.Topic
+	} else {
+		m.newTopic()
 	}
-	// SNS needs the publishing services to be able to use the key.
-	m.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowAlertPublishers"),
-		Principals: &publishers,
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-	}), jsii.Bool(false))
-	m.topic = awssns.NewTopic(m, jsii.String("Topic"), &awssns.TopicProps{
-		DisplayName: jsii.String("RDS snapshot export alerts"),
-		MasterKey:   m.key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	m.topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowAlertPublishers"),
-		Principals: &publishers,
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  &[]*string{m.topic.TopicArn()},
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
-	}))
 	for _, e := range props.Emails {
 		m.topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
 	}
@@ -172,4 +141,37 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 		}))
 	}
 	return m, nil
+}
+
+// newTopic creates the encrypted alert topic that EventBridge and
+// CloudWatch of this account may publish to.
+func (m *Monitoring) newTopic() {
+	m.key = awskms.NewKey(m, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the snapshot export alert topic"),
+		EnableKeyRotation: jsii.Bool(true),
+	})
+	publishers := []awsiam.IPrincipal{
+		awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
+	}
+	// SNS needs the publishing services to be able to use the key.
+	m.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAlertPublishers"),
+		Principals: &publishers,
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(false))
+	topic := awssns.NewTopic(m, jsii.String("Topic"), &awssns.TopicProps{
+		DisplayName: jsii.String("RDS snapshot export alerts"),
+		MasterKey:   m.key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAlertPublishers"),
+		Principals: &publishers,
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+	}))
+	m.topic = topic
 }

@@ -3,6 +3,7 @@ package monitoring_test
 import (
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
@@ -86,4 +87,21 @@ func TestNew_rejectsBadProps(t *testing.T) {
 	sm := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("S"), jsii.String("arn:aws:states:ap-northeast-1:111122223333:stateMachine:x"))
 	_, err = monitoring.New(stack, "B", &monitoring.Props{StateMachines: map[string]sfn.IStateMachine{"X": sm}, Emails: []string{"not-an-address"}})
 	assert.ErrorContains(t, err, `got "not-an-address"`)
+}
+
+func TestNew_bringYourOwnTopic(t *testing.T) {
+	stack := cdktest.NewStack("Byo")
+	topic := awssns.Topic_FromTopicArn(stack, jsii.String("T"), jsii.String("arn:aws:sns:ap-northeast-1:111122223333:on-call"))
+	sm := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("S"), jsii.String("arn:aws:states:ap-northeast-1:111122223333:stateMachine:x"))
+	m, err := monitoring.New(stack, "M", &monitoring.Props{StateMachines: map[string]sfn.IStateMachine{"X": sm}, Topic: topic})
+	require.NoError(t, err)
+	assert.Nil(t, m.Key())
+	tpl := cdktest.FromStack(stack)
+	assert.Empty(t, tpl.OfType("AWS::SNS::Topic"))
+	assert.Empty(t, tpl.OfType("AWS::KMS::Key"))
+	for _, a := range tpl.OfType("AWS::CloudWatch::Alarm") {
+		assert.Equal(t, []any{"arn:aws:sns:ap-northeast-1:111122223333:on-call"}, tpl.Props(a)["AlarmActions"])
+	}
+	assert.Len(t, m.Alarms(), 3)
+	assert.Len(t, m.Rules(), 2)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
@@ -43,6 +44,11 @@ type Props struct {
 	// ("database", "database.schema", "database.schema.table").
 	// Default: the whole snapshot.
 	ExportOnly []string
+	// ExportRole is the role RDS assumes to write the export (trusted by
+	// export.rds.amazonaws.com, with the S3 rights on ExportBucket and the
+	// KMS rights on ExportKey the RDS user guide lists).
+	// Default: a new role with exactly those rights.
+	ExportRole awsiam.IRole
 	// ExportIDPrefix starts every export task identifier.
 	// Default: no prefix (the identifier starts with the sanitised snapshot id).
 	ExportIDPrefix string

@@ -34,11 +34,13 @@ const (
 // and runs the copy state machine on the finished export.
 type RdsExport struct {
 	constructs.Construct
-	stateMachine    sfn.StateMachine
-	rule            awsevents.Rule
-	exportRole      awsiam.Role
-	deadLetterQueue awssqs.Queue
-	logGroup        awslogs.LogGroup
+	stateMachine sfn.StateMachine
+	rule         awsevents.Rule
+	exportRole   awsiam.IRole
+	// exportRoleCreated is false when Props.ExportRole was given.
+	exportRoleCreated bool
+	deadLetterQueue   awssqs.Queue
+	logGroup          awslogs.LogGroup
 }
 
 // StateMachine returns the export state machine.
@@ -48,7 +50,7 @@ func (r *RdsExport) StateMachine() sfn.StateMachine { return r.stateMachine }
 func (r *RdsExport) Rule() awsevents.Rule { return r.rule }
 
 // ExportRole returns the role RDS assumes to write the export.
-func (r *RdsExport) ExportRole() awsiam.Role { return r.exportRole }
+func (r *RdsExport) ExportRole() awsiam.IRole { return r.exportRole }
 
 // DeadLetterQueue returns the queue receiving events the rule could not deliver.
 func (r *RdsExport) DeadLetterQueue() awssqs.Queue { return r.deadLetterQueue }
@@ -65,7 +67,10 @@ func New(scope constructs.Construct, id string, props *Props) (*RdsExport, error
 	}
 	r := &RdsExport{}
 	constructs.NewConstruct_Override(r, scope, jsii.String(id))
-	r.exportRole = newExportRole(r, s)
+	r.exportRole = s.ExportRole
+	if r.exportRole == nil {
+		r.exportRole, r.exportRoleCreated = newExportRole(r, s), true
+	}
 	machine := sfnkit.NewStateMachine(r, sfnkit.MachineOptions{
 		Definition:   r.definition(s),
 		Type:         sfn.StateMachineType_STANDARD,
@@ -88,11 +93,13 @@ func (r *RdsExport) suppressAcceptedFindings() {
 			"snapshots of this account and region by pattern because every automated snapshot has a new name; "+
 			"the copy state machine's executions by pattern as CDK grants them for .sync (execution names are export ids)",
 		nag.AnyResource, nag.SnapshotsOfAccount, nag.ExecutionsOfStateMachine)
-	nag.Suppress(nag.Child(r.exportRole, "DefaultPolicy"), "AwsSolutions-IAM5",
-		"the export role has the S3 actions the RDS user guide lists for snapshot export (s3:PutObject*, s3:GetObject*, s3:DeleteObject*) "+
-			"on the export bucket's objects (under S3Prefix when set), whose keys RDS chooses per export, and the key's encrypt/decrypt grant",
-		"Action::s3:PutObject*", "Action::s3:GetObject*", "Action::s3:DeleteObject*",
-		"Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*", nag.ObjectsOfBucket)
+	if r.exportRoleCreated {
+		nag.Suppress(nag.Child(r.exportRole, "DefaultPolicy"), "AwsSolutions-IAM5",
+			"the export role has the S3 actions the RDS user guide lists for snapshot export (s3:PutObject*, s3:GetObject*, s3:DeleteObject*) "+
+				"on the export bucket's objects (under S3Prefix when set), whose keys RDS chooses per export, and the key's encrypt/decrypt grant",
+			"Action::s3:PutObject*", "Action::s3:GetObject*", "Action::s3:DeleteObject*",
+			"Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*", nag.ObjectsOfBucket)
+	}
 	nag.Suppress(r.deadLetterQueue, "AwsSolutions-SQS3", "this queue is the dead-letter queue of the snapshot rule's target")
 }
 
@@ -122,7 +129,7 @@ func newExportRole(scope constructs.Construct, s *settings) awsiam.Role {
 // grantStartExport gives the state machine what StartExportTask needs beyond
 // the task's own action: passing the export role, and the KMS operations the
 // API reference lists for the caller.
-func grantStartExport(sm sfn.StateMachine, exportRole awsiam.Role, s *settings) {
+func grantStartExport(sm sfn.StateMachine, exportRole awsiam.IRole, s *settings) {
 	exportRole.GrantPassRole(sm.Role())
 	s.ExportKey.Grant(sm.Role(), *sfnkit.Strings(
 		"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -331,4 +332,27 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+func TestNew_bringYourOwnExportRole(t *testing.T) {
+	// GIVEN an existing export role WHEN it is passed in
+	stack := cdktest.NewStack("Byo")
+	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("B"), jsii.String("export-bucket"))
+	key := awskms.Key_FromKeyArn(stack, jsii.String("K"), jsii.String("arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
+	role := awsiam.Role_FromRoleArn(stack, jsii.String("R"), jsii.String("arn:aws:iam::111122223333:role/rds-export"), nil)
+	copySM := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("C"), jsii.String(copyArn))
+	exp, err := rdsexport.New(stack, "Export", &rdsexport.Props{
+		ClusterIdentifiers: []string{"analytics-db"}, ExportBucket: bucket, ExportKey: key, CopyStateMachine: copySM, ExportRole: role,
+	})
+	require.NoError(t, err)
+	tpl := cdktest.FromStack(stack)
+	// THEN no role is created for RDS, and the state machine may pass exactly the given one
+	assert.Equal(t, "arn:aws:iam::111122223333:role/rds-export", *exp.ExportRole().RoleArn())
+	smRole, err := tpl.ByPath("AWS::IAM::Role", "Export/StateMachine/Role")
+	require.NoError(t, err)
+	assert.Len(t, tpl.OfType("AWS::IAM::Role"), 2, "the state machine's and the rule's roles only")
+	assert.Equal(t, []string{"iam:PassRole"}, cdktest.ActionsOn(tpl.RoleStatements(smRole), "arn:aws:iam::111122223333:role/rds-export"))
+	def, err := tpl.Definition(func() string { id, _ := tpl.StateMachineByPath("Export/StateMachine"); return id }())
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:iam::111122223333:role/rds-export", cdktest.States(def)["Start export"]["Arguments"].(map[string]any)["IamRoleArn"])
 }
