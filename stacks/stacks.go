@@ -20,6 +20,8 @@ import (
 	"github.com/snapshotlake/snapshotlake/constructs/rdsexport"
 	"github.com/snapshotlake/snapshotlake/constructs/s3copy"
 	"github.com/snapshotlake/snapshotlake/internal/nag"
+
+	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
 
 // Stack names.
@@ -120,10 +122,7 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 	if retention == 0 {
 		retention = 7
 	}
-	exportKey := awskms.NewKey(stack, jsii.String("ExportKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts RDS snapshot exports in the staging bucket"),
-		EnableKeyRotation: jsii.Bool(true),
-	})
+	exportKey := kmskey.New(stack, "ExportKey", "Encrypts RDS snapshot exports in the staging bucket", "")
 	exportBucket := awss3.NewBucket(stack, jsii.String("ExportBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
 		EncryptionKey:     exportKey,

@@ -8,12 +8,16 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/internal/nag"
+
+	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
+	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
 
 // SQL is the seed's demo schema and rows: tables city, country and
@@ -95,7 +99,15 @@ func New(scope constructs.Construct, id string, props *Props) (*DemoResources, e
 		// true would add a custom resource backed by a Lambda function.
 		RestrictDefaultSecurityGroup: jsii.Bool(false),
 	})
-	d.vpc.AddFlowLog(jsii.String("FlowLog"), nil)
+	flowLogKey := kmskey.New(d, "FlowLogKey", "Encrypts the demo VPC's flow log", p.RemovalPolicy)
+	sfnkit.GrantLogsService(flowLogKey)
+	d.vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(awslogs.NewLogGroup(d, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
+			EncryptionKey: flowLogKey,
+			Retention:     awslogs.RetentionDays_ONE_YEAR,
+			RemovalPolicy: p.RemovalPolicy,
+		}), nil),
+	})
 	d.cluster = awsrds.NewDatabaseCluster(d, jsii.String("Cluster"), &awsrds.DatabaseClusterProps{
 		Engine: awsrds.DatabaseClusterEngine_AuroraPostgres(&awsrds.AuroraPostgresClusterEngineProps{
 			Version: awsrds.AuroraPostgresEngineVersion_VER_16_6(),
@@ -143,12 +155,7 @@ func New(scope constructs.Construct, id string, props *Props) (*DemoResources, e
 // newEncryptedBucket creates a bucket encrypted with its own rotating key:
 // TLS only, public access blocked, ACLs disabled.
 func newEncryptedBucket(scope constructs.Construct, name string, removal awscdk.RemovalPolicy, versioned bool) (awskms.Key, awss3.Bucket) {
-	key := awskms.NewKey(scope, jsii.String(name+"Key"), &awskms.KeyProps{
-		Description:       jsii.String(name + " bucket of the snapshot export demo"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
-	})
+	key := kmskey.New(scope, name+"Key", name+" bucket of the snapshot export demo", removal)
 	bucket := awss3.NewBucket(scope, jsii.String(name+"Bucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
 		EncryptionKey:     key,

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/internal/nag"
+
+	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
 
 // DefaultCopyRoleNamePrefix starts the names of the copy roles S3Copy
@@ -94,11 +96,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 
 	d := &Destination{}
 	constructs.NewConstruct_Override(d, scope, jsii.String(id))
-	d.key = awskms.NewKey(d, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the RDS snapshot exports in the analytics bucket"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     p.RemovalPolicy,
-	})
+	d.key = kmskey.New(d, "Key", "Encrypts the RDS snapshot exports in the analytics bucket", p.RemovalPolicy)
 	bucketProps := &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_KMS,
 		EncryptionKey:     d.key,

@@ -58,7 +58,7 @@ func TestDestination_admitsExactlyTheSourceAccountsCopyRoles(t *testing.T) {
 	// AND the key policy admits the same principals to encrypt and decrypt through S3 only
 	var keyAdmits []cdktest.Statement
 	for _, s := range tpl.ResourcePolicyStatements(key, "KeyPolicy") {
-		if s.Principal != nil && s.Condition != nil {
+		if s.Effect == "Allow" && s.Principal != nil && s.Condition != nil {
 			keyAdmits = append(keyAdmits, s)
 		}
 	}

@@ -17,6 +17,8 @@ import (
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
 
 // RDS export events that mean an export did not finish (RDS-EVENT-0159/0160
@@ -146,10 +148,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 // newTopic creates the encrypted alert topic that EventBridge and
 // CloudWatch of this account may publish to.
 func (m *Monitoring) newTopic() {
-	m.key = awskms.NewKey(m, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the snapshot export alert topic"),
-		EnableKeyRotation: jsii.Bool(true),
-	})
+	m.key = kmskey.New(m, "Key", "Encrypts the snapshot export alert topic", "")
 	publishers := []awsiam.IPrincipal{
 		awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
 		awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),

@@ -68,7 +68,7 @@ type Props struct {
 
 	// LogLevel of the state machine's execution log. Default: ERROR.
 	LogLevel awsstepfunctions.LogLevel
-	// LogRetention of the execution log group. Default: three months.
+	// LogRetention of the execution log group. Default: one year.
 	LogRetention awslogs.RetentionDays
 }
 

@@ -62,7 +62,7 @@ type Props struct {
 
 	// LogLevel of the state machines' execution logs. Default: ERROR.
 	LogLevel awsstepfunctions.LogLevel
-	// LogRetention of the execution log groups. Default: three months.
+	// LogRetention of the execution log groups. Default: one year.
 	LogRetention awslogs.RetentionDays
 }
 

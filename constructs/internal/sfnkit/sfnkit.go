@@ -17,6 +17,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/internal/nag"
+
+	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
 
 // Expr wraps a JSONata expression as a Step Functions JSONata template.
@@ -66,7 +68,7 @@ type MachineOptions struct {
 	Timeout    awscdk.Duration
 	// LogLevel of the execution log. Default: ERROR.
 	LogLevel awsstepfunctions.LogLevel
-	// LogRetention of the execution log group. Default: three months.
+	// LogRetention of the execution log group. Default: one year.
 	LogRetention awslogs.RetentionDays
 	// LogKey encrypts the execution log group. Default: a new key with rotation enabled.
 	LogKey awskms.IKey
@@ -88,16 +90,13 @@ type Machine struct {
 func NewStateMachine(scope constructs.Construct, opts MachineOptions) Machine {
 	key := opts.LogKey
 	if key == nil {
-		k := awskms.NewKey(scope, jsii.String("LogKey"), &awskms.KeyProps{
-			Description:       jsii.String("Encrypts the execution logs of " + *scope.Node().Path()),
-			EnableKeyRotation: jsii.Bool(true),
-		})
+		k := kmskey.New(scope, "LogKey", "Encrypts the execution logs of "+*scope.Node().Path(), "")
 		key = k
 	}
 	GrantLogsService(key)
 	retention := opts.LogRetention
 	if retention == "" {
-		retention = awslogs.RetentionDays_THREE_MONTHS
+		retention = awslogs.RetentionDays_ONE_YEAR
 	}
 	logGroup := awslogs.NewLogGroup(scope, jsii.String("LogGroup"), &awslogs.LogGroupProps{
 		EncryptionKey: key,
