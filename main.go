@@ -13,15 +13,23 @@ import (
 )
 
 func main() {
-	defer jsii.Close()
-	app := awscdk.NewApp(nil)
-	cfg, err := stacks.ConfigFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
-	if err == nil {
-		_, err = stacks.Build(app, cfg)
-	}
-	if err != nil {
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "snapshotlake:", err)
 		os.Exit(1)
 	}
+}
+
+// run synthesizes the app configured by the CDK context.
+func run() error {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	cfg, err := stacks.ConfigFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	if err != nil {
+		return err
+	}
+	if _, err := stacks.Build(app, cfg); err != nil {
+		return err
+	}
 	app.Synth(nil)
+	return nil
 }

@@ -107,13 +107,13 @@ func TestSimulate_demoLandsAsHivePartitionedParquetThatDuckDBReads(t *testing.T)
 
 	db, err := sql.Open("duckdb", "")
 	require.NoError(t, err)
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	for _, table := range rdsfake.DemoTables() {
 		t.Run(table.Table, func(t *testing.T) {
 			glob := filepath.Join(dir, "postgres", "public."+table.Table, "*", "*", "*.parquet")
 			rows, err := db.Query(fmt.Sprintf(`SELECT * FROM read_parquet('%s', hive_partitioning = true)`, glob))
 			require.NoError(t, err)
-			defer rows.Close()
+			defer func() { _ = rows.Close() }()
 			cols, err := rows.Columns()
 			require.NoError(t, err)
 			assert.Equal(t, append(append([]string{}, table.Columns...), "partition_datetime"), cols)
@@ -368,7 +368,7 @@ func TestScenario_rejectsBadValuesNamingThem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		path := filepath.Join(t.TempDir(), "s.json")
-		require.NoError(t, os.WriteFile(path, []byte(tt.give), 0o644))
+		require.NoError(t, os.WriteFile(path, []byte(tt.give), 0o600))
 		_, err := sim.LoadScenario(path)
 		require.Error(t, err, tt.give)
 		assert.Contains(t, err.Error(), tt.want)

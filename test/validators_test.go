@@ -223,7 +223,7 @@ func TestTemplates_passCfnGuardControlTowerRules(t *testing.T) {
 	// cfn-guard exits 19 when a rule fails (and still prints the report), 5
 	// on an error (a rule or data file it cannot read).
 	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 19) {
+	if err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 19) {
 		t.Fatalf("%s %s: %v\n%s", guard, strings.Join(args, " "), err, stderr.String())
 	}
 	var results []struct {
@@ -311,7 +311,7 @@ func TestStateMachineDefinitions_passAslValidator(t *testing.T) {
 	b, err := json.Marshal(defs)
 	require.NoError(t, err)
 	defsFile := filepath.Join(t.TempDir(), "definitions.json")
-	require.NoError(t, os.WriteFile(defsFile, b, 0o644))
+	require.NoError(t, os.WriteFile(defsFile, b, 0o600))
 
 	// WHEN asl-validator checks them all in one Node process
 	out := runNodeScript(t, filepath.Join("validate", "asl-validate.js"), npmPackageDir(t, "asl-validator"), defsFile)
@@ -365,7 +365,7 @@ func templateFiles(t *testing.T) (map[string]string, map[string]map[string]any) 
 		b, err := json.MarshalIndent(tpl, "", "  ")
 		require.NoError(t, err)
 		path := filepath.Join(dir, name+".template.json")
-		require.NoError(t, os.WriteFile(path, b, 0o644))
+		require.NoError(t, os.WriteFile(path, b, 0o600))
 		files[name] = path
 	}
 	return files, tpls

@@ -44,10 +44,11 @@ type Props struct {
 	RemovalPolicy awscdk.RemovalPolicy
 }
 
-// DemoResources is the seed's demo: an Aurora PostgreSQL Serverless v2
+// DemoResources is the seed's demo (the design card names it so, stutter
+// included): an Aurora PostgreSQL Serverless v2
 // cluster with the Data API in a two-AZ VPC, the export bucket and key, and
 // the destination bucket and key.
-type DemoResources struct {
+type DemoResources struct { //nolint:revive // the design card's name
 	constructs.Construct
 	vpc               awsec2.Vpc
 	cluster           awsrds.DatabaseCluster

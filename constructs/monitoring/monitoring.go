@@ -21,8 +21,9 @@ import (
 	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
 
-// RDS export events that mean an export did not finish (RDS-EVENT-0159/0160
-// for DB snapshots, 0162/0163 for cluster snapshots).
+// ExportFailureEventIDs are the RDS events that mean an export did not
+// finish (RDS-EVENT-0159/0160 for DB snapshots, 0162/0163 for cluster
+// snapshots).
 var ExportFailureEventIDs = []string{"RDS-EVENT-0159", "RDS-EVENT-0160", "RDS-EVENT-0162", "RDS-EVENT-0163"}
 
 // Props configures Monitoring.

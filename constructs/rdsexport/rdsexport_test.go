@@ -1,6 +1,7 @@
 package rdsexport_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -327,7 +328,7 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &rdsexport.Props{ClusterIdentifiers: []string{"analytics-db"}, ExportBucket: bucket, ExportKey: key, CopyStateMachine: copySM}
 			tt.give(p)
-			_, err := rdsexport.New(stack, "E"+string(rune('A'+i)), p)
+			_, err := rdsexport.New(stack, fmt.Sprintf("E%d", i), p)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})

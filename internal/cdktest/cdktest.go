@@ -109,7 +109,7 @@ func Resolve(v any) any {
 						if i > 0 {
 							b.WriteString(parts[0].(string))
 						}
-						b.WriteString(fmt.Sprint(Resolve(p)))
+						fmt.Fprint(&b, Resolve(p))
 					}
 					return b.String()
 				case "Fn::Select":

@@ -554,7 +554,7 @@ func (p *parser) parseResource(res string) (*resource, error) {
 		return r, nil
 	}
 	if res == "" {
-		return nil, fmt.Errorf("Resource is required")
+		return nil, fmt.Errorf("field Resource is required")
 	}
 	return nil, fmt.Errorf("unsupported Resource %q (supported: arn:aws:states:::aws-sdk:<service>:<action>, arn:aws:states:::states:startExecution[.sync[:2]])", res)
 }

@@ -407,7 +407,7 @@ func (x *execution) addTrace(t TraceEntry) {
 }
 
 // execute runs x to completion in the calling goroutine.
-func (e *Executor) execute(x *execution) { e.run(x) }
+func (e *Executor) execute(x *execution) { _, _, _ = e.run(x) }
 
 // run runs x to completion and returns its output, its failure and its
 // (simulated) stop time.

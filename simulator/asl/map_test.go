@@ -114,7 +114,7 @@ func s3Listing(keys []string, pageSize int) func(context.Context, map[string]any
 		}
 		startAt := 0
 		if tok, ok := args["ContinuationToken"].(string); ok {
-			fmt.Sscanf(tok, "tok-%d", &startAt)
+			_, _ = fmt.Sscanf(tok, "tok-%d", &startAt)
 		}
 		end := min(startAt+pageSize, len(match))
 		var contents []any

@@ -75,14 +75,14 @@ func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 		it := &thread{x: th.x, vars: newScope(th.vars), now: *now, path: th.path + st.name + "[" + strconv.Itoa(i) + "]/", stop: &stop}
 		out, err := it.runMachine(st.processor, inputs[i])
 		*now = it.now
-		switch {
-		case err == nil:
+		switch err {
+		case nil:
 			results[i] = out
 			if e := th.x.event("MapIterationSucceeded", st.name, *now); e != nil {
 				errs[i] = e
 				stop.Store(true)
 			}
-		case err == errStopped:
+		case errStopped:
 			errs[i] = err
 			_ = th.x.event("MapIterationAborted", st.name, *now)
 		default:

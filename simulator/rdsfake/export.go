@@ -250,7 +250,7 @@ func (f *Fake) writeExport(t *task) error {
 		ExportTaskIdentifier: t.id, SourceArn: t.src, ExportOnly: append([]string{}, t.exportOnly...),
 		SnapshotTime: isoTime(t.snap.created), TaskStartTime: isoTime(t.start), TaskEndTime: isoTime(t.end),
 		S3Bucket: t.bucket, S3Prefix: t.prefix, ExportedFilesPath: strings.TrimSuffix(root, "/"),
-		IamRoleArn: t.role, KmsKeyId: t.kms, Status: StatusComplete, PercentProgress: 100,
+		IamRoleArn: t.role, KmsKeyID: t.kms, Status: StatusComplete, PercentProgress: 100,
 		TotalExportedDataInGB: t.extractedGB,
 	}
 	if err := f.putJSON(t.bucket, root+"export_info_"+t.id+".json", info); err != nil {
@@ -284,7 +284,7 @@ type exportInfo struct {
 	S3Prefix              string   `json:"s3Prefix"`
 	ExportedFilesPath     string   `json:"exportedFilesPath"`
 	IamRoleArn            string   `json:"iamRoleArn"`
-	KmsKeyId              string   `json:"kmsKeyId"`
+	KmsKeyID              string   `json:"kmsKeyId"`
 	Status                string   `json:"status"`
 	PercentProgress       int      `json:"percentProgress"`
 	TotalExportedDataInGB int64    `json:"totalExportedDataInGB"`

@@ -247,7 +247,7 @@ func ReadParquet(data []byte) (columns []string, rows []map[string]any, err erro
 		columns = append(columns, fld.Name())
 	}
 	r := parquet.NewReader(f)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	buf := make([]parquet.Row, 64)
 	for {
 		n, err := r.ReadRows(buf)

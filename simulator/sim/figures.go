@@ -28,7 +28,7 @@ func CompareDesigns(ctx context.Context, app *App, counts []int, size int64) ([]
 	if err != nil {
 		return nil, err
 	}
-	defer ev.Close()
+	defer func() { _ = ev.Close() }()
 	var out []Comparison
 	for _, n := range counts {
 		began := time.Now()
@@ -70,4 +70,54 @@ func WriteComparison(w io.Writer, cs []Comparison) {
 			c.Objects, c.Seed.ObjectsInExport, size(c.Seed.LargestObject), result,
 			c.Seed.MaxStandardHistoryEvents, c.Seed.StandardTransitionsPerObject, c.Seed.ExpressRequests, c.Seed.CopyConcurrency)
 	}
+}
+
+// Prices used by WriteCost: AWS list prices in us-east-1, to be replaced by
+// your region's and contract's. The sources are the AWS pricing pages of
+// each service.
+const (
+	PricePerStandardTransition = 0.025 / 1000     // Step Functions Standard
+	PricePerExpressRequest     = 1.00 / 1_000_000 // Step Functions Express
+	PricePerExpressGBSecond    = 0.00001667       // Express duration, per GB-second
+	PricePerExportGB           = 0.010            // RDS snapshot export, per GB of snapshot
+	PricePerS3CopyRequest      = 0.005 / 1000     // S3 Standard PUT, COPY, POST, LIST
+)
+
+// CostExample states the database the cost section is computed for.
+type CostExample struct {
+	SnapshotGB int // snapshot size billed by the export
+	// ExpressSecondsPerChild and ExpressMemoryGB are the assumed duration
+	// and memory of one Express child (the simulator runs them in no time).
+	ExpressSecondsPerChild float64
+	ExpressMemoryGB        float64
+}
+
+// WriteCost prints, as a Markdown table, what one export of the example
+// database costs with the figures of a run.
+func WriteCost(w io.Writer, c Comparison, ex CostExample) {
+	f := c.Ours
+	listRequests := (f.ObjectsInExport + 999) / 1000 * 3 // three passes list the export
+	rows := []struct {
+		item, basis string
+		usd         float64
+	}{
+		{"RDS snapshot export", fmt.Sprintf("%d GB × $%.3f", ex.SnapshotGB, PricePerExportGB), float64(ex.SnapshotGB) * PricePerExportGB},
+		{"S3 CopyObject / multipart requests", fmt.Sprintf("%d × $%.4f per 1,000", f.CopiedObjects, PricePerS3CopyRequest*1000), float64(f.CopiedObjects) * PricePerS3CopyRequest},
+		{"S3 ListObjectsV2 (ItemReader)", fmt.Sprintf("%d × $%.4f per 1,000", listRequests, PricePerS3CopyRequest*1000), float64(listRequests) * PricePerS3CopyRequest},
+		{"Step Functions Standard transitions", fmt.Sprintf("%d × $%.3f per 1,000", f.StandardTransitions, PricePerStandardTransition*1000), float64(f.StandardTransitions) * PricePerStandardTransition},
+		{"Step Functions Express requests", fmt.Sprintf("%d × $%.2f per million", f.ExpressRequests, PricePerExpressRequest*1e6), float64(f.ExpressRequests) * PricePerExpressRequest},
+		{"Step Functions Express duration", fmt.Sprintf("%d × %.0f s × %.4f GB × $%.8f", f.ExpressRequests, ex.ExpressSecondsPerChild, ex.ExpressMemoryGB, PricePerExpressGBSecond),
+			float64(f.ExpressRequests) * ex.ExpressSecondsPerChild * ex.ExpressMemoryGB * PricePerExpressGBSecond},
+	}
+	fmt.Fprintln(w, "| item | basis | USD |")
+	fmt.Fprintln(w, "|---|---|---:|")
+	total := 0.0
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s | %.4f |\n", r.item, r.basis, r.usd)
+		total += r.usd
+	}
+	fmt.Fprintf(w, "| **total per export** | | **%.4f** |\n", total)
+	seed := float64(c.Objects) * c.Seed.StandardTransitionsPerObject * PricePerStandardTransition
+	fmt.Fprintf(w, "\nThe seed's inline-Map design would bill about %.0f Standard transitions (%.4f USD) for the same %d files — if it did not stop at the history cap first.\n",
+		float64(c.Objects)*c.Seed.StandardTransitionsPerObject, seed, c.Objects)
 }

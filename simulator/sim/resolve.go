@@ -66,7 +66,7 @@ func (w world) ref(id string) (string, error) {
 	}
 	switch w.typeOf(id) {
 	case "":
-		return "", fmt.Errorf("Ref to unknown resource %q", id)
+		return "", fmt.Errorf("reference to unknown resource %q", id)
 	case "AWS::KMS::Key":
 		return keyID(id), nil
 	case "AWS::StepFunctions::StateMachine":

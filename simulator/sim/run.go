@@ -153,7 +153,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		if ev, err = jsonata.Start(); err != nil {
 			return nil, err
 		}
-		defer ev.Close()
+		defer func() { _ = ev.Close() }()
 	}
 	calls := &callCounter{n: map[string]int{}}
 	integ := asl.IntegrationFunc(func(ctx context.Context, service, action string, args map[string]any) (any, error) {
