@@ -33,9 +33,10 @@ type Props struct {
 	StateMachines map[string]sfn.IStateMachine
 	// Emails subscribed to the topic. Default: none (subscribe later).
 	Emails []string
-	// Topic receives the alerts. Default: a new topic encrypted with a new
-	// key (rotation on) that EventBridge and CloudWatch of this account may
-	// publish to. A given topic must admit them itself.
+	// Topic receives the alerts; a given topic must let EventBridge and
+	// CloudWatch publish to it. Default: a new topic, encrypted with a new
+	// key (rotation on), that EventBridge and CloudWatch of this account may
+	// publish to.
 	Topic awssns.ITopic
 	// WatchExportEvents also forwards RDS export failed / canceled events.
 	// Default: true.

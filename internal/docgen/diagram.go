@@ -217,8 +217,8 @@ func (d *diagram) draw() error {
 		d.line(2, "end")
 	}
 	d.line(1, "end")
-	d.line(1, "subgraph %s[%s]", idAnalytics, quote("Analytics account · SnapshotLakeDestination stack"))
-	d.line(2, "%s[(%s)]", idDest, quote("Destination bucket (SSE-KMS)"))
+	d.line(1, "subgraph %s[%s]", idAnalytics, quote("Analytics account"))
+	d.line(2, "%s[(%s)]", idDest, quote("Destination bucket (SnapshotLakeDestination stack)"))
 	d.line(1, "end")
 
 	// Account-level edges first, then the pending starts of nested

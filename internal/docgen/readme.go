@@ -6,11 +6,13 @@ import (
 	"strings"
 )
 
-// Names of the generated README blocks, between "<!-- NAME:begin … -->" and
-// "<!-- NAME:end -->".
+// Names of the generated README blocks, each between the lines
+// "<!-- NAME:begin … -->" and "<!-- NAME:end -->".
 const (
+	// DiagramBlock holds the Mermaid architecture diagram.
 	DiagramBlock = "diagram"
-	PropsBlock   = "props"
+	// PropsBlock holds the construct props tables.
+	PropsBlock = "props"
 )
 
 // Blocks are the generated README blocks, in README order.
@@ -144,8 +146,7 @@ func Replace(readme []byte, blocks map[string]string) ([]byte, error) {
 // lines only in got with "+", and unchanged lines are left out but for up
 // to two around each change ("  " prefix; "…" for a gap).
 func Diff(want, got string) string {
-	a := strings.Split(strings.TrimSuffix(want, "\n"), "\n")
-	b := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	a, b := lines(want), lines(got)
 	// lcs[i][j] is the length of the longest common subsequence of a[i:]
 	// and b[j:].
 	lcs := make([][]int, len(a)+1)
@@ -173,12 +174,12 @@ func Diff(want, got string) string {
 			ops = append(ops, op{' ', a[i]})
 			i++
 			j++
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			ops = append(ops, op{'+', b[j]})
-			j++
-		default:
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
 			ops = append(ops, op{'-', a[i]})
 			i++
+		default:
+			ops = append(ops, op{'+', b[j]})
+			j++
 		}
 	}
 	const context = 2
@@ -205,4 +206,12 @@ func Diff(want, got string) string {
 		fmt.Fprintf(&out, "%c %s\n", o.kind, o.text)
 	}
 	return out.String()
+}
+
+// lines splits s into lines without their newlines; none for "".
+func lines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
