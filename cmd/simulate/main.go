@@ -60,6 +60,10 @@ func compare(list string) error {
 		return err
 	}
 	sim.WriteComparison(os.Stdout, cs)
+	largest := cs[len(cs)-1]
+	example := sim.CostExample{SnapshotGB: 500, ExpressSecondsPerChild: 10, ExpressMemoryGB: 0.0625}
+	fmt.Printf("\nCost of one export of a %d GB snapshot written as %d files (the %d-file run above):\n\n", example.SnapshotGB, largest.Ours.ObjectsInExport, largest.Objects)
+	sim.WriteCost(os.Stdout, largest, example)
 	for _, c := range cs {
 		fmt.Fprintf(os.Stderr, "%d data files: %s\n", c.Objects, c.Duration.Round(time.Second))
 	}
