@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -41,6 +42,7 @@ type RdsExport struct {
 	exportRoleCreated bool
 	deadLetterQueue   awssqs.Queue
 	logGroup          awslogs.LogGroup
+	logKey            awskms.IKey
 }
 
 // StateMachine returns the export state machine.
@@ -57,6 +59,9 @@ func (r *RdsExport) DeadLetterQueue() awssqs.Queue { return r.deadLetterQueue }
 
 // LogGroup returns the state machine's execution log group.
 func (r *RdsExport) LogGroup() awslogs.LogGroup { return r.logGroup }
+
+// LogKey returns the key that encrypts the execution log group.
+func (r *RdsExport) LogKey() awskms.IKey { return r.logKey }
 
 // New creates an RdsExport. It returns an error naming the bad value when
 // props are invalid.
@@ -78,7 +83,7 @@ func New(scope constructs.Construct, id string, props *Props) (*RdsExport, error
 		LogLevel:     s.LogLevel,
 		LogRetention: s.LogRetention,
 	})
-	r.stateMachine, r.logGroup = machine.StateMachine, machine.LogGroup
+	r.stateMachine, r.logGroup, r.logKey = machine.StateMachine, machine.LogGroup, machine.LogKey
 	grantStartExport(r.stateMachine, r.exportRole, s)
 	r.rule, r.deadLetterQueue = newRule(r, r.stateMachine, s)
 	r.suppressAcceptedFindings()

@@ -3,6 +3,7 @@ package s3copy
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
@@ -21,6 +22,7 @@ type S3Copy struct {
 	multipartStateMachine sfn.StateMachine
 	logGroup              awslogs.LogGroup
 	multipartLogGroup     awslogs.LogGroup
+	logKey                awskms.IKey
 }
 
 // StateMachine returns the copy state machine (Standard), the one RdsExport
@@ -38,6 +40,9 @@ func (c *S3Copy) LogGroup() awslogs.LogGroup { return c.logGroup }
 
 // MultipartLogGroup returns the multipart state machine's execution log group.
 func (c *S3Copy) MultipartLogGroup() awslogs.LogGroup { return c.multipartLogGroup }
+
+// LogKey returns the key that encrypts both execution log groups.
+func (c *S3Copy) LogKey() awskms.IKey { return c.logKey }
 
 // New creates an S3Copy. It returns an error naming the bad value when props
 // are invalid.
@@ -58,7 +63,7 @@ func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 		LogLevel:     s.LogLevel,
 		LogRetention: s.LogRetention,
 	})
-	c.multipartStateMachine, c.multipartLogGroup = mp.StateMachine, mp.LogGroup
+	c.multipartStateMachine, c.multipartLogGroup, c.logKey = mp.StateMachine, mp.LogGroup, mp.LogKey
 
 	m := sfnkit.NewStateMachine(c, sfnkit.MachineOptions{
 		RoleName:     s.roleName("-"),
