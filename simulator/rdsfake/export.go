@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
 )
 
 // Export task statuses, exactly as RDS spells them.
@@ -48,12 +50,12 @@ var validID = regexp.MustCompile(`^[A-Za-z](-?[A-Za-z0-9])*$`)
 
 // startExportTask: ExportTaskIdentifier, SourceArn, S3BucketName,
 // IamRoleArn, KmsKeyId; S3Prefix, ExportOnly.
-func (f *Fake) startExportTask(a *argReader) (map[string]any, error) {
-	id, src := a.str("ExportTaskIdentifier"), a.str("SourceArn")
-	bucket, role, kms := a.str("S3BucketName"), a.str("IamRoleArn"), a.str("KmsKeyId")
-	prefix, only := a.optStr("S3Prefix"), a.strList("ExportOnly")
-	if a.err != nil {
-		return nil, a.err
+func (f *Fake) startExportTask(a *fakeapi.Args) (map[string]any, error) {
+	id, src := a.Str("ExportTaskIdentifier"), a.Str("SourceArn")
+	bucket, role, kms := a.Str("S3BucketName"), a.Str("IamRoleArn"), a.Str("KmsKeyId")
+	prefix, only := a.OptStr("S3Prefix"), a.StrList("ExportOnly")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	if len(id) > 60 || !validID.MatchString(id) {
 		return nil, rdsError(ErrInvalidParameterValue, 400, "The parameter ExportTaskIdentifier is not a valid identifier: %q. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; must not end with a hyphen or contain two consecutive hyphens; and must be 1 to 60 characters long.", id)
@@ -106,10 +108,10 @@ func (f *Fake) startExportTask(a *argReader) (map[string]any, error) {
 
 // describeExportTasks: ExportTaskIdentifier, SourceArn (filters; none:
 // every task). Every task described advances by one poll.
-func (f *Fake) describeExportTasks(a *argReader) (map[string]any, error) {
-	id, src := a.optStr("ExportTaskIdentifier"), a.optStr("SourceArn")
-	if a.err != nil {
-		return nil, a.err
+func (f *Fake) describeExportTasks(a *fakeapi.Args) (map[string]any, error) {
+	id, src := a.OptStr("ExportTaskIdentifier"), a.OptStr("SourceArn")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	list := []any{}
 	for _, tid := range f.taskOrder {

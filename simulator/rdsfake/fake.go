@@ -2,12 +2,12 @@ package rdsfake
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
 )
 
@@ -47,7 +47,7 @@ const (
 	// ErrInvalidCall reports a call the SDK itself would refuse (unknown
 	// action, missing or wrong-typed argument). Like every States.Runtime
 	// error it is meant to fail the execution.
-	ErrInvalidCall = "States.Runtime"
+	ErrInvalidCall = fakeapi.ErrInvalidCall
 )
 
 // ClusterSnapshot configures an Aurora (DB cluster) snapshot.
@@ -122,30 +122,15 @@ type Fake struct {
 	plans       map[string]ExportPlan // by snapshot ARN
 	tasks       map[string]*task
 	taskOrder   []string
-	calls       map[string]int
-	faults      []*fault
+	api         *fakeapi.Service
 }
 
-// Fault makes matching calls fail before they do anything.
-type Fault struct {
-	// Action is the camelCase action, e.g. "startExportTask". Default: every action.
-	Action string
-	// Error is the error name returned, e.g. "Rds.RdsException".
-	Error string
-	// Cause is the error cause returned.
-	Cause string
-	// Times is how many matching calls fail; 0 or negative: every one.
-	Times int
-	// KeyPattern is a regular expression matched against the call's
-	// ExportTaskIdentifier, SourceArn, DbClusterSnapshotIdentifier and
-	// DbSnapshotIdentifier arguments. Default: every call matches.
-	KeyPattern string
-}
-
-type fault struct {
-	Fault
-	re *regexp.Regexp
-}
+// Fault makes matching calls fail before they do anything: Action is the
+// camelCase action, e.g. "startExportTask"; Error the error name returned,
+// e.g. "Rds.RdsException"; Cause the error cause. Its KeyPattern is matched
+// against the call's ExportTaskIdentifier, SourceArn,
+// DbClusterSnapshotIdentifier and DbSnapshotIdentifier arguments.
+type Fault = fakeapi.Fault
 
 type snapshot struct {
 	cluster                                   bool
@@ -156,13 +141,19 @@ type snapshot struct {
 
 // New returns an RDS without snapshots whose exports write into s3.
 func New(s3 *s3fake.Fake) *Fake {
-	return &Fake{
+	f := &Fake{
 		s3:    s3,
 		now:   func() time.Time { return time.Now().UTC() },
 		plans: map[string]ExportPlan{},
 		tasks: map[string]*task{},
-		calls: map[string]int{},
 	}
+	f.api = fakeapi.NewService("rds", &f.mu, map[string]fakeapi.Handler{
+		"describeDBClusterSnapshots": func(a *fakeapi.Args) (map[string]any, error) { return f.describeSnapshots(a, true) },
+		"describeDBSnapshots":        func(a *fakeapi.Args) (map[string]any, error) { return f.describeSnapshots(a, false) },
+		"startExportTask":            f.startExportTask,
+		"describeExportTasks":        f.describeExportTasks,
+	}, "ExportTaskIdentifier", "SourceArn", "DbClusterSnapshotIdentifier", "DbSnapshotIdentifier")
+	return f
 }
 
 // SetClock replaces the clock used for task start and end times.
@@ -221,27 +212,11 @@ func (f *Fake) SetPlan(snapshotARN string, p ExportPlan) {
 
 // AddFault registers a fault. It panics if KeyPattern is not a valid
 // regular expression.
-func (f *Fake) AddFault(ft Fault) {
-	x := &fault{Fault: ft}
-	if ft.KeyPattern != "" {
-		x.re = regexp.MustCompile(ft.KeyPattern)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, x)
-}
+func (f *Fake) AddFault(ft Fault) { f.api.AddFault(ft) }
 
 // Calls returns the number of Call invocations per action, keyed like
 // "rds:startExportTask", counting failed ones.
-func (f *Fake) Calls() map[string]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make(map[string]int, len(f.calls))
-	for k, v := range f.calls {
-		out[k] = v
-	}
-	return out
-}
+func (f *Fake) Calls() map[string]int { return f.api.Calls() }
 
 // Task returns an export task as describeExportTasks shows it, without
 // advancing it.
@@ -259,80 +234,21 @@ func (f *Fake) Task(id string) (map[string]any, bool) {
 // args the task's resolved Arguments with PascalCase member names; the
 // result is the JSON-compatible response. Errors are *awserr.Error.
 func (f *Fake) Call(ctx context.Context, action string, args map[string]any) (any, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, &awserr.Error{Name: "States.TaskFailed", Cause: err.Error()}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls["rds:"+action]++
-	if err := f.injected(action, args); err != nil {
-		return nil, err
-	}
-	a := &argReader{action: action, args: args}
-	var res map[string]any
-	var err error
-	switch action {
-	case "describeDBClusterSnapshots":
-		res, err = f.describeSnapshots(a, true)
-	case "describeDBSnapshots":
-		res, err = f.describeSnapshots(a, false)
-	case "startExportTask":
-		res, err = f.startExportTask(a)
-	case "describeExportTasks":
-		res, err = f.describeExportTasks(a)
-	default:
-		return nil, awserr.New(ErrInvalidCall, "rds:%s: action not supported by the fake", action)
-	}
-	if a.err != nil {
-		return nil, a.err
-	}
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// injected returns the error of the first fault matching the call, and
-// consumes one of its Times. Called with f.mu held.
-func (f *Fake) injected(action string, args map[string]any) error {
-	for i, ft := range f.faults {
-		if ft.Action != "" && ft.Action != action {
-			continue
-		}
-		if ft.re != nil && !matchesAny(ft.re, args, "ExportTaskIdentifier", "SourceArn", "DbClusterSnapshotIdentifier", "DbSnapshotIdentifier") {
-			continue
-		}
-		if ft.Times > 0 {
-			if ft.Times--; ft.Times == 0 {
-				f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
-			}
-		}
-		return &awserr.Error{Name: ft.Error, Cause: ft.Cause}
-	}
-	return nil
-}
-
-func matchesAny(re *regexp.Regexp, args map[string]any, names ...string) bool {
-	for _, n := range names {
-		if s, ok := args[n].(string); ok && re.MatchString(s) {
-			return true
-		}
-	}
-	return false
+	return f.api.Call(ctx, action, args)
 }
 
 // describeSnapshots answers describeDBClusterSnapshots (filters
 // DbClusterSnapshotIdentifier — an id or an ARN —, DbClusterIdentifier,
 // SnapshotType) and describeDBSnapshots (DbSnapshotIdentifier,
 // DbInstanceIdentifier, SnapshotType).
-func (f *Fake) describeSnapshots(a *argReader, cluster bool) (map[string]any, error) {
+func (f *Fake) describeSnapshots(a *fakeapi.Args, cluster bool) (map[string]any, error) {
 	idArg, parentArg, listName, missing := "DbSnapshotIdentifier", "DbInstanceIdentifier", "DbSnapshots", ErrDBSnapshotNotFound
 	if cluster {
 		idArg, parentArg, listName, missing = "DbClusterSnapshotIdentifier", "DbClusterIdentifier", "DbClusterSnapshots", ErrDBClusterSnapshotNotFound
 	}
-	id, parent, typ := a.optStr(idArg), a.optStr(parentArg), a.optStr("SnapshotType")
-	if a.err != nil {
-		return nil, a.err
+	id, parent, typ := a.OptStr(idArg), a.OptStr(parentArg), a.OptStr("SnapshotType")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	list := []any{}
 	for _, s := range f.snapshots {

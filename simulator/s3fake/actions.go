@@ -6,17 +6,18 @@ import (
 	"strings"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
 )
 
 // listObjectsV2: Bucket, Prefix, ContinuationToken, StartAfter, MaxKeys.
 // An empty page has no Contents member, as S3 sends no Contents element.
-func (f *Fake) listObjectsV2(a *argReader) (map[string]any, error) {
-	name, prefix := a.str("Bucket"), a.optStr("Prefix")
-	token, startAfter := a.optStr("ContinuationToken"), a.optStr("StartAfter")
-	maxKeys := a.integer("MaxKeys", false, 1000)
-	a.absent("Delimiter", "EncodingType")
-	if a.err != nil {
-		return nil, a.err
+func (f *Fake) listObjectsV2(a *fakeapi.Args) (map[string]any, error) {
+	name, prefix := a.Str("Bucket"), a.OptStr("Prefix")
+	token, startAfter := a.OptStr("ContinuationToken"), a.OptStr("StartAfter")
+	maxKeys := a.OptInt("MaxKeys", 1000)
+	a.Absent("Delimiter", "EncodingType")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	if maxKeys < 0 {
 		return nil, s3Error(400, "InvalidArgument", "maxKeys should be non-negative")
@@ -69,7 +70,7 @@ func (f *Fake) listObjectsV2(a *argReader) (map[string]any, error) {
 }
 
 // headObject: Bucket, Key.
-func (f *Fake) headObject(a *argReader) (map[string]any, error) {
+func (f *Fake) headObject(a *fakeapi.Args) (map[string]any, error) {
 	o, err := f.argObject(a)
 	if err != nil {
 		return nil, err
@@ -86,7 +87,7 @@ func (f *Fake) headObject(a *argReader) (map[string]any, error) {
 
 // getObject: Bucket, Key. Returns Body as a string, for real content up to
 // MaxGetObjectBody bytes only.
-func (f *Fake) getObject(a *argReader) (map[string]any, error) {
+func (f *Fake) getObject(a *fakeapi.Args) (map[string]any, error) {
 	o, err := f.argObject(a)
 	if err != nil {
 		return nil, err
@@ -99,10 +100,10 @@ func (f *Fake) getObject(a *argReader) (map[string]any, error) {
 	return res, nil
 }
 
-func (f *Fake) argObject(a *argReader) (*object, error) {
-	name, key := a.str("Bucket"), a.str("Key")
-	if a.err != nil {
-		return nil, a.err
+func (f *Fake) argObject(a *fakeapi.Args) (*object, error) {
+	name, key := a.Str("Bucket"), a.Str("Key")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	b, err := f.bucket(name)
 	if err != nil {
@@ -113,11 +114,11 @@ func (f *Fake) argObject(a *argReader) (*object, error) {
 
 // putObject: Bucket, Key, Body (string), ACL, ServerSideEncryption,
 // SSEKMSKeyId, StorageClass.
-func (f *Fake) putObject(a *argReader) (map[string]any, error) {
-	name, key, body := a.str("Bucket"), a.str("Key"), a.optStr("Body")
+func (f *Fake) putObject(a *fakeapi.Args) (map[string]any, error) {
+	name, key, body := a.Str("Bucket"), a.Str("Key"), a.OptStr("Body")
 	w := readWriteOptions(a)
-	if a.err != nil {
-		return nil, a.err
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	b, err := f.writableBucket(name, w)
 	if err != nil {
@@ -132,12 +133,12 @@ func (f *Fake) putObject(a *argReader) (map[string]any, error) {
 
 // copyObject: Bucket, Key, CopySource; ACL, ServerSideEncryption,
 // SSEKMSKeyId, StorageClass, MetadataDirective.
-func (f *Fake) copyObject(a *argReader) (map[string]any, error) {
-	name, key, source := a.str("Bucket"), a.str("Key"), a.str("CopySource")
+func (f *Fake) copyObject(a *fakeapi.Args) (map[string]any, error) {
+	name, key, source := a.Str("Bucket"), a.Str("Key"), a.Str("CopySource")
 	w := readWriteOptions(a)
-	directive := a.optStr("MetadataDirective")
-	if a.err != nil {
-		return nil, a.err
+	directive := a.OptStr("MetadataDirective")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	b, err := f.writableBucket(name, w)
 	if err != nil {
@@ -163,10 +164,10 @@ func (f *Fake) copyObject(a *argReader) (map[string]any, error) {
 }
 
 // deleteObject: Bucket, Key. Deleting a missing key succeeds, as in S3.
-func (f *Fake) deleteObject(a *argReader) (map[string]any, error) {
-	name, key := a.str("Bucket"), a.str("Key")
-	if a.err != nil {
-		return nil, a.err
+func (f *Fake) deleteObject(a *fakeapi.Args) (map[string]any, error) {
+	name, key := a.Str("Bucket"), a.Str("Key")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	b, err := f.bucket(name)
 	if err != nil {
@@ -198,10 +199,10 @@ type writeOptions struct {
 	acl, sse, kms, storageClass string
 }
 
-func readWriteOptions(a *argReader) writeOptions {
+func readWriteOptions(a *fakeapi.Args) writeOptions {
 	return writeOptions{
-		acl: a.optStr("ACL"), sse: a.optStr("ServerSideEncryption"),
-		kms: a.optStr("SSEKMSKeyId"), storageClass: a.optStr("StorageClass"),
+		acl: a.OptStr("ACL"), sse: a.OptStr("ServerSideEncryption"),
+		kms: a.OptStr("SSEKMSKeyId"), storageClass: a.OptStr("StorageClass"),
 	}
 }
 

@@ -3,12 +3,12 @@ package s3fake
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
 )
 
 // Size limits S3 enforces on the actions this fake implements.
@@ -45,7 +45,7 @@ const (
 	// action, missing or wrong-typed argument) or that this fake does not
 	// model. Like every States.Runtime error it is meant to fail the
 	// execution: no Retry or Catch should handle it.
-	ErrInvalidCall = "States.Runtime"
+	ErrInvalidCall = fakeapi.ErrInvalidCall
 )
 
 // BucketOptions are the optional settings of a bucket.
@@ -59,20 +59,11 @@ type BucketOptions struct {
 	BucketOwnerEnforced bool
 }
 
-// Fault makes matching calls fail before they do anything.
-type Fault struct {
-	// Action is the camelCase action, e.g. "copyObject". Default: every action.
-	Action string
-	// Error is the error name returned, e.g. "S3.S3Exception".
-	Error string
-	// Cause is the error cause returned, e.g. "SlowDown".
-	Cause string
-	// Times is how many matching calls fail; 0 or negative: every one.
-	Times int
-	// KeyPattern is a regular expression matched against the call's Key,
-	// CopySource and Prefix arguments. Default: every call matches.
-	KeyPattern string
-}
+// Fault makes matching calls fail before they do anything: Action is the
+// camelCase action, e.g. "copyObject"; Error the error name returned, e.g.
+// "S3.S3Exception"; Cause the error cause, e.g. "SlowDown". Its KeyPattern
+// is matched against the call's Key, CopySource and Prefix arguments.
+type Fault = fakeapi.Fault
 
 // ObjectInfo describes a stored object.
 type ObjectInfo struct {
@@ -96,13 +87,7 @@ type Fake struct {
 	buckets map[string]*bucket
 	uploads map[string]*upload
 	seq     int
-	calls   map[string]int
-	faults  []*fault
-}
-
-type fault struct {
-	Fault
-	re *regexp.Regexp
+	api     *fakeapi.Service
 }
 
 type bucket struct {
@@ -127,12 +112,25 @@ type object struct {
 
 // NewFake returns an empty S3 without buckets.
 func NewFake() *Fake {
-	return &Fake{
+	f := &Fake{
 		now:     func() time.Time { return time.Now().UTC() },
 		buckets: map[string]*bucket{},
 		uploads: map[string]*upload{},
-		calls:   map[string]int{},
 	}
+	f.api = fakeapi.NewService("s3", &f.mu, map[string]fakeapi.Handler{
+		"listObjectsV2":           f.listObjectsV2,
+		"headObject":              f.headObject,
+		"getObject":               f.getObject,
+		"putObject":               f.putObject,
+		"copyObject":              f.copyObject,
+		"deleteObject":            f.deleteObject,
+		"createMultipartUpload":   f.createMultipartUpload,
+		"uploadPartCopy":          f.uploadPartCopy,
+		"completeMultipartUpload": f.completeMultipartUpload,
+		"abortMultipartUpload":    f.abortMultipartUpload,
+		"listMultipartUploads":    f.listMultipartUploads,
+	}, "Key", "CopySource", "Prefix")
+	return f
 }
 
 // SetClock replaces the clock used for LastModified and Initiated times.
@@ -196,27 +194,11 @@ func (f *Fake) PutDeclared(bucketName, key string, size int64) error {
 
 // AddFault registers a fault. It panics if KeyPattern is not a valid
 // regular expression.
-func (f *Fake) AddFault(ft Fault) {
-	x := &fault{Fault: ft}
-	if ft.KeyPattern != "" {
-		x.re = regexp.MustCompile(ft.KeyPattern)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, x)
-}
+func (f *Fake) AddFault(ft Fault) { f.api.AddFault(ft) }
 
 // Calls returns the number of Call invocations per action, keyed like
 // "s3:copyObject", counting failed ones.
-func (f *Fake) Calls() map[string]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make(map[string]int, len(f.calls))
-	for k, v := range f.calls {
-		out[k] = v
-	}
-	return out
-}
+func (f *Fake) Calls() map[string]int { return f.api.Calls() }
 
 // Objects lists the objects of a bucket whose keys start with prefix, in key
 // order. An unknown bucket has no objects.
@@ -284,75 +266,7 @@ func (f *Fake) OpenUploads() int {
 // args the task's resolved Arguments with PascalCase member names; the
 // result is the JSON-compatible response. Errors are *awserr.Error.
 func (f *Fake) Call(ctx context.Context, action string, args map[string]any) (any, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, &awserr.Error{Name: "States.TaskFailed", Cause: err.Error()}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls["s3:"+action]++
-	if err := f.injected(action, args); err != nil {
-		return nil, err
-	}
-	h, ok := handlers[action]
-	if !ok {
-		return nil, awserr.New(ErrInvalidCall, "s3:%s: action not supported by the fake", action)
-	}
-	a := &argReader{action: action, args: args}
-	res, err := h(f, a)
-	if a.err != nil {
-		return nil, a.err
-	}
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-var handlers map[string]func(*Fake, *argReader) (map[string]any, error)
-
-func init() {
-	handlers = map[string]func(*Fake, *argReader) (map[string]any, error){
-		"listObjectsV2":           (*Fake).listObjectsV2,
-		"headObject":              (*Fake).headObject,
-		"getObject":               (*Fake).getObject,
-		"putObject":               (*Fake).putObject,
-		"copyObject":              (*Fake).copyObject,
-		"deleteObject":            (*Fake).deleteObject,
-		"createMultipartUpload":   (*Fake).createMultipartUpload,
-		"uploadPartCopy":          (*Fake).uploadPartCopy,
-		"completeMultipartUpload": (*Fake).completeMultipartUpload,
-		"abortMultipartUpload":    (*Fake).abortMultipartUpload,
-		"listMultipartUploads":    (*Fake).listMultipartUploads,
-	}
-}
-
-// injected returns the error of the first fault matching the call, and
-// consumes one of its Times. Called with f.mu held.
-func (f *Fake) injected(action string, args map[string]any) error {
-	for i, ft := range f.faults {
-		if ft.Action != "" && ft.Action != action {
-			continue
-		}
-		if ft.re != nil && !matchesAny(ft.re, args, "Key", "CopySource", "Prefix") {
-			continue
-		}
-		if ft.Times > 0 {
-			if ft.Times--; ft.Times == 0 {
-				f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
-			}
-		}
-		return &awserr.Error{Name: ft.Error, Cause: ft.Cause}
-	}
-	return nil
-}
-
-func matchesAny(re *regexp.Regexp, args map[string]any, names ...string) bool {
-	for _, n := range names {
-		if s, ok := args[n].(string); ok && re.MatchString(s) {
-			return true
-		}
-	}
-	return false
+	return f.api.Call(ctx, action, args)
 }
 
 func (f *Fake) lookup(bucketName, key string) (*object, error) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
 )
 
 type upload struct {
@@ -24,11 +26,11 @@ type part struct {
 
 // createMultipartUpload: Bucket, Key; ACL, ServerSideEncryption,
 // SSEKMSKeyId, StorageClass.
-func (f *Fake) createMultipartUpload(a *argReader) (map[string]any, error) {
-	name, key := a.str("Bucket"), a.str("Key")
+func (f *Fake) createMultipartUpload(a *fakeapi.Args) (map[string]any, error) {
+	name, key := a.Str("Bucket"), a.Str("Key")
 	w := readWriteOptions(a)
-	if a.err != nil {
-		return nil, a.err
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	b, err := f.writableBucket(name, w)
 	if err != nil {
@@ -46,12 +48,12 @@ var rangeRE = regexp.MustCompile(`^bytes=(\d+)-(\d+)$`)
 
 // uploadPartCopy: Bucket, Key, UploadId, PartNumber, CopySource,
 // CopySourceRange ("bytes=first-last", inclusive; default the whole source).
-func (f *Fake) uploadPartCopy(a *argReader) (map[string]any, error) {
+func (f *Fake) uploadPartCopy(a *fakeapi.Args) (map[string]any, error) {
 	u, err := f.argUpload(a)
-	number := a.integer("PartNumber", true, 0)
-	source, rng := a.str("CopySource"), a.optStr("CopySourceRange")
-	if a.err != nil {
-		return nil, a.err
+	number := a.Int("PartNumber")
+	source, rng := a.Str("CopySource"), a.OptStr("CopySourceRange")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	if err != nil {
 		return nil, err
@@ -91,11 +93,11 @@ func (f *Fake) uploadPartCopy(a *argReader) (map[string]any, error) {
 
 // completeMultipartUpload: Bucket, Key, UploadId,
 // MultipartUpload {Parts: [{ETag, PartNumber}]}.
-func (f *Fake) completeMultipartUpload(a *argReader) (map[string]any, error) {
+func (f *Fake) completeMultipartUpload(a *fakeapi.Args) (map[string]any, error) {
 	u, err := f.argUpload(a)
-	listed := a.parts()
-	if a.err != nil {
-		return nil, a.err
+	listed := parts(a)
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	if err != nil {
 		return nil, err
@@ -140,10 +142,10 @@ func (f *Fake) completeMultipartUpload(a *argReader) (map[string]any, error) {
 }
 
 // abortMultipartUpload: Bucket, Key, UploadId.
-func (f *Fake) abortMultipartUpload(a *argReader) (map[string]any, error) {
+func (f *Fake) abortMultipartUpload(a *fakeapi.Args) (map[string]any, error) {
 	u, err := f.argUpload(a)
-	if a.err != nil {
-		return nil, a.err
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	if err != nil {
 		return nil, err
@@ -153,10 +155,10 @@ func (f *Fake) abortMultipartUpload(a *argReader) (map[string]any, error) {
 }
 
 // listMultipartUploads: Bucket, Prefix. Uploads is absent when none is open.
-func (f *Fake) listMultipartUploads(a *argReader) (map[string]any, error) {
-	name, prefix := a.str("Bucket"), a.optStr("Prefix")
-	if a.err != nil {
-		return nil, a.err
+func (f *Fake) listMultipartUploads(a *fakeapi.Args) (map[string]any, error) {
+	name, prefix := a.Str("Bucket"), a.OptStr("Prefix")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	if _, err := f.bucket(name); err != nil {
 		return nil, err
@@ -185,10 +187,10 @@ func (f *Fake) listMultipartUploads(a *argReader) (map[string]any, error) {
 }
 
 // argUpload resolves Bucket, Key and UploadId to an open upload.
-func (f *Fake) argUpload(a *argReader) (*upload, error) {
-	name, key, id := a.str("Bucket"), a.str("Key"), a.str("UploadId")
-	if a.err != nil {
-		return nil, a.err
+func (f *Fake) argUpload(a *fakeapi.Args) (*upload, error) {
+	name, key, id := a.Str("Bucket"), a.Str("Key"), a.Str("UploadId")
+	if a.Err() != nil {
+		return nil, a.Err()
 	}
 	if _, err := f.bucket(name); err != nil {
 		return nil, err
@@ -206,24 +208,24 @@ type listedPart struct {
 }
 
 // parts reads MultipartUpload.Parts.
-func (a *argReader) parts() []listedPart {
-	mu, ok := a.args["MultipartUpload"].(map[string]any)
+func parts(a *fakeapi.Args) []listedPart {
+	mu, ok := a.Value("MultipartUpload").(map[string]any)
 	if !ok {
-		a.fail("argument MultipartUpload must be an object with Parts")
+		a.Fail("argument MultipartUpload must be an object with Parts")
 		return nil
 	}
 	list, ok := mu["Parts"].([]any)
 	if !ok {
-		a.fail("argument MultipartUpload.Parts must be an array")
+		a.Fail("argument MultipartUpload.Parts must be an array")
 		return nil
 	}
 	out := make([]listedPart, 0, len(list))
 	for i, item := range list {
 		m, _ := item.(map[string]any)
 		etag, _ := m["ETag"].(string)
-		n, ok := toInt(m["PartNumber"])
+		n, ok := fakeapi.ToInt(m["PartNumber"])
 		if m == nil || etag == "" || !ok {
-			a.fail("MultipartUpload.Parts[%d] must have a string ETag and an integer PartNumber, got %v", i, item)
+			a.Fail("MultipartUpload.Parts[%d] must have a string ETag and an integer PartNumber, got %v", i, item)
 			return nil
 		}
 		out = append(out, listedPart{number: n, etag: etag})
