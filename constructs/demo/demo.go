@@ -1,7 +1,6 @@
 package demo
 
 import (
-	_ "embed"
 	"fmt"
 	"strings"
 
@@ -17,14 +16,13 @@ import (
 	"github.com/snapshotlake/snapshotlake/internal/nag"
 
 	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
+	"github.com/snapshotlake/snapshotlake/internal/demodata"
 	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
 
 // SQL is the seed's demo schema and rows: tables city, country and
 // countrylanguage.
-//
-//go:embed demo.sql
-var SQL string
+var SQL = demodata.SQL
 
 // AccessLogsReason is why the project's buckets have no S3 server access
 // log: where access logs go is an organisation-wide choice (a central log

@@ -1,16 +1,15 @@
 package rdsfake
 
 import (
-	_ "embed"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/snapshotlake/snapshotlake/internal/demodata"
 )
 
-// demoSQL is a copy of the seed's demo database (shared/data/demo.sql).
-//
-//go:embed demo.sql
-var demoSQL string
+// demoSQL is the seed's demo database (shared/data/demo.sql).
+var demoSQL = demodata.SQL
 
 // DemoTables returns the seed's demo tables (city, country, countrylanguage)
 // of database "postgres", schema "public", with the seed's rows, columns in

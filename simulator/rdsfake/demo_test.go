@@ -66,14 +66,14 @@ func TestDemoTables(t *testing.T) {
 	}
 }
 
-// The embedded copy must stay the seed's file, when the shared folder is there.
+// The project's copy must stay the seed's file, when the shared folder is there.
 func TestDemoSQLIsTheSharedCopy(t *testing.T) {
 	shared, err := os.ReadFile("../../../shared/data/demo.sql")
 	if err != nil {
 		t.Skip("shared/data/demo.sql not found beside the repository")
 	}
 	if string(shared) != demoSQL {
-		t.Fatal("simulator/rdsfake/demo.sql differs from shared/data/demo.sql")
+		t.Fatal("internal/demodata/demo.sql differs from shared/data/demo.sql")
 	}
 }
 

@@ -10,7 +10,7 @@
 // [s3fake.Fake]: a real GZIP Parquet file and a _SUCCESS marker per table,
 // declared-size objects for anything else the scenario lists, and the
 // export_info / export_tables_info metadata files. [DemoTables] returns the
-// rows of the seed's demo database, parsed from the embedded demo.sql, and
+// rows of the seed's demo database, parsed from internal/demodata's demo.sql, and
 // [ReadParquet] reads a written file back.
 //
 // The export rules that matter are enforced: identifier syntax, no ':' in
