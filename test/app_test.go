@@ -7,20 +7,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/snapshotlake/snapshotlake/internal/cdktest"
+	"github.com/snapshotlake/snapshotlake/simulator/sim"
 	"github.com/snapshotlake/snapshotlake/stacks"
 )
 
@@ -77,43 +74,14 @@ func synth(t *testing.T) map[string]map[string]any {
 	return templates
 }
 
-func synthInto(templates map[string]map[string]any, context map[string]any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("synthesis panicked: %v", r)
-		}
-	}()
-	{
-		ctx := map[string]any{"aws:cdk:enable-path-metadata": true} // as the CDK CLI sets it
-		for k, v := range context {
-			ctx[k] = v
-		}
-		app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false), Context: &ctx})
-		cfg, err := stacks.ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
-		if err != nil {
-			return err
-		}
-		built, err := stacks.Build(app, cfg)
-		if err != nil {
-			return err
-		}
-		asm := app.Synth(nil)
-		nagMessage := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-		for _, s := range built {
-			ann := assertions.Annotations_FromStack(s)
-			for _, m := range append(*ann.FindError(jsii.String("*"), nagMessage), *ann.FindWarning(jsii.String("*"), nagMessage)...) {
-				nagFindings[*s.StackName()] = append(nagFindings[*s.StackName()], fmt.Sprintf("%s %v", *m.Id, m.Entry.Data)) //nolint:staticcheck // Id is the construct path; its replacement is not in the Go bindings
-			}
-			b, err := json.Marshal(asm.GetStackByName(s.StackName()).Template())
-			if err != nil {
-				return err
-			}
-			var tpl map[string]any
-			if err := json.Unmarshal(b, &tpl); err != nil {
-				return err
-			}
-			templates[*s.StackName()] = tpl
-		}
+func synthInto(templates map[string]map[string]any, context map[string]any) error {
+	app, err := sim.Synthesize(context)
+	if err != nil {
+		return err
+	}
+	for name, tpl := range app.Templates {
+		templates[name] = tpl
+		nagFindings[name] = app.NagFindings[name]
 	}
 	return nil
 }

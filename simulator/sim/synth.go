@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/stacks"
@@ -17,6 +18,9 @@ import (
 type App struct {
 	Config    stacks.Config
 	Templates map[string]map[string]any
+	// NagFindings are the unsuppressed cdk-nag errors and warnings by stack
+	// (`cdk synth` fails on the errors).
+	NagFindings map[string][]string
 }
 
 // Synthesize builds the app in-process from context, as `cdk synth -c …`
@@ -39,8 +43,13 @@ func Synthesize(context map[string]any) (*App, error) {
 			return err
 		}
 		asm := app.Synth(nil)
-		out = &App{Config: cfg, Templates: map[string]map[string]any{}}
+		out = &App{Config: cfg, Templates: map[string]map[string]any{}, NagFindings: map[string][]string{}}
+		nagMessage := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 		for _, s := range built {
+			ann := assertions.Annotations_FromStack(s)
+			for _, m := range append(*ann.FindError(jsii.String("*"), nagMessage), *ann.FindWarning(jsii.String("*"), nagMessage)...) {
+				out.NagFindings[*s.StackName()] = append(out.NagFindings[*s.StackName()], fmt.Sprintf("%s %v", *m.Id, m.Entry.Data)) //nolint:staticcheck // Id is the construct path; its replacement is not in the Go bindings
+			}
 			b, err := json.Marshal(asm.GetStackByName(s.StackName()).Template())
 			if err != nil {
 				return err
