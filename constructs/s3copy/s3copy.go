@@ -137,7 +137,9 @@ func readSource(s *settings) *[]awsiam.PolicyStatement {
 func encryption(s *settings, args map[string]interface{}) *map[string]interface{} {
 	if s.DestinationKey != nil {
 		args["ServerSideEncryption"] = "aws:kms"
-		args["SSEKMSKeyId"] = *s.DestinationKey.KeyArn()
+		// Step Functions spells members as the Java SDK v2 does: the API's
+		// SSEKMSKeyId is SsekmsKeyId (as DBClusterIdentifier is DbClusterIdentifier).
+		args["SsekmsKeyId"] = *s.DestinationKey.KeyArn()
 	}
 	return &args
 }

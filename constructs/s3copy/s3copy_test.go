@@ -152,7 +152,7 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 		args := st["Arguments"].(map[string]any)
 		assert.Equal(t, "analytics-bucket", args["Bucket"], name)
 		assert.Equal(t, "aws:kms", args["ServerSideEncryption"], name)
-		assert.Equal(t, destKeyArn, args["SSEKMSKeyId"], name)
+		assert.Equal(t, destKeyArn, args["SsekmsKeyId"], name)
 		assert.NotContains(t, args, "ACL", "BucketOwnerEnforced buckets take no ACL")
 		assert.Contains(t, args["CopySource"], "$encodeUrlComponent", name)
 		retry := st["Retry"].([]any)[0].(map[string]any)

@@ -113,7 +113,7 @@ func (f *Fake) argObject(a *fakeapi.Args) (*object, error) {
 }
 
 // putObject: Bucket, Key, Body (string), ACL, ServerSideEncryption,
-// SSEKMSKeyId, StorageClass.
+// SsekmsKeyId, StorageClass.
 func (f *Fake) putObject(a *fakeapi.Args) (map[string]any, error) {
 	name, key, body := a.Str("Bucket"), a.Str("Key"), a.OptStr("Body")
 	w := readWriteOptions(a)
@@ -132,7 +132,7 @@ func (f *Fake) putObject(a *fakeapi.Args) (map[string]any, error) {
 }
 
 // copyObject: Bucket, Key, CopySource; ACL, ServerSideEncryption,
-// SSEKMSKeyId, StorageClass, MetadataDirective.
+// SsekmsKeyId, StorageClass, MetadataDirective.
 func (f *Fake) copyObject(a *fakeapi.Args) (map[string]any, error) {
 	name, key, source := a.Str("Bucket"), a.Str("Key"), a.Str("CopySource")
 	w := readWriteOptions(a)
@@ -199,10 +199,16 @@ type writeOptions struct {
 	acl, sse, kms, storageClass string
 }
 
+// readWriteOptions reads the write settings. Step Functions names the
+// members as the Java SDK v2 does: the API's SSEKMSKeyId is SsekmsKeyId, and
+// the API's spelling is refused as Step Functions refuses an unknown field.
 func readWriteOptions(a *fakeapi.Args) writeOptions {
+	if a.Value("SSEKMSKeyId") != nil {
+		a.Fail("argument SSEKMSKeyId is not a field of the Step Functions integration: it is named SsekmsKeyId")
+	}
 	return writeOptions{
 		acl: a.OptStr("ACL"), sse: a.OptStr("ServerSideEncryption"),
-		kms: a.OptStr("SSEKMSKeyId"), storageClass: a.OptStr("StorageClass"),
+		kms: a.OptStr("SsekmsKeyId"), storageClass: a.OptStr("StorageClass"),
 	}
 }
 
@@ -222,7 +228,7 @@ func (f *Fake) writableBucket(name string, w writeOptions) (*bucket, error) {
 		return nil, s3Error(400, "InvalidArgument", "The encryption method specified is not supported: "+w.sse)
 	}
 	if w.kms != "" && !strings.HasPrefix(w.sse, "aws:kms") {
-		return nil, s3Error(400, "InvalidArgument", "SSEKMSKeyId requires ServerSideEncryption aws:kms")
+		return nil, s3Error(400, "InvalidArgument", "SsekmsKeyId requires ServerSideEncryption aws:kms")
 	}
 	return b, nil
 }
@@ -230,6 +236,6 @@ func (f *Fake) writableBucket(name string, w writeOptions) (*bucket, error) {
 func addSSE(res map[string]any, sse, kms string) {
 	res["ServerSideEncryption"] = sse
 	if kms != "" {
-		res["SSEKMSKeyId"] = kms
+		res["SsekmsKeyId"] = kms
 	}
 }

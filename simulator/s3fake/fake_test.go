@@ -13,7 +13,7 @@ func TestObjectActions(t *testing.T) {
 	f.CreateBucket("b", BucketOptions{KMSKeyARN: "arn:k"})
 	f.SetClock(func() time.Time { return time.Date(2026, 11, 24, 3, 4, 5, 0, time.UTC) })
 	put := mustCall(t, f, "putObject", map[string]any{"Bucket": "b", "Key": "k", "Body": "hello"})
-	if put["ETag"] != `"5d41402abc4b2a76b9719d911017c592"` || put["SSEKMSKeyId"] != "arn:k" {
+	if put["ETag"] != `"5d41402abc4b2a76b9719d911017c592"` || put["SsekmsKeyId"] != "arn:k" {
 		t.Fatalf("putObject %v", put)
 	}
 	head := mustCall(t, f, "headObject", map[string]any{"Bucket": "b", "Key": "k"})

@@ -25,7 +25,7 @@ type part struct {
 }
 
 // createMultipartUpload: Bucket, Key; ACL, ServerSideEncryption,
-// SSEKMSKeyId, StorageClass.
+// SsekmsKeyId, StorageClass.
 func (f *Fake) createMultipartUpload(a *fakeapi.Args) (map[string]any, error) {
 	name, key := a.Str("Bucket"), a.Str("Key")
 	w := readWriteOptions(a)

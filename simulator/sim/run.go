@@ -121,7 +121,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		DestinationBucket: fmt.Sprint(copyArgs["Bucket"]),
 	}
 	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: fmt.Sprint(exportArgs["KmsKeyId"]), BucketOwnerEnforced: true})
-	destKey, _ := copyArgs["SSEKMSKeyId"].(string)
+	destKey, _ := copyArgs["SsekmsKeyId"].(string)
 	destOwner := Account
 	for _, src := range app.Config.Sources {
 		if src.StackName == stackName && src.DestinationAccount != "" {
