@@ -1,7 +1,7 @@
-// Package cdktest helps the project's tests read synthesized templates:
-// jsii assertion failures turned into test failures, CloudFormation
-// intrinsics resolved to readable stand-ins, and state machine definitions
-// parsed into maps.
+// Package cdktest helps the project's tests (and the simulator) read
+// synthesized templates: jsii assertion failures turned into test failures,
+// CloudFormation intrinsics resolved to readable stand-ins, and state
+// machine definitions parsed into maps.
 package cdktest
 
 import (

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/snapshotlake/snapshotlake/internal/cdktest"
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
@@ -104,7 +105,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		}
 		for _, p := range []string{exportPath, copyPath, multipartPath} {
 			if path == stackName+"/"+p {
-				machines[p] = machine{arn: w.stateMachineArn(id), typ: typ, states: statesOf(parsed)}
+				machines[p] = machine{arn: w.stateMachineArn(id), typ: typ, states: cdktest.States(parsed)}
 				defs[p] = parsed
 			}
 		}
@@ -210,22 +211,6 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	r.Result.Events = events
 	return r, nil
-}
-
-func statesOf(def map[string]any) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	var walk func(states map[string]any)
-	walk = func(states map[string]any) {
-		for name, s := range states {
-			st := s.(map[string]any)
-			out[name] = st
-			if p, ok := st["ItemProcessor"].(map[string]any); ok {
-				walk(p["States"].(map[string]any))
-			}
-		}
-	}
-	walk(def["States"].(map[string]any))
-	return out
 }
 
 func snapshotTime(sc Scenario) string {
