@@ -219,7 +219,7 @@ func TestItemSelection_splitsDataMarkersMetadataAndLargeFiles(t *testing.T) {
 		map[string]any{"Key": root + "postgres/public.city/1/_SUCCESS", "Size": 0.0},
 		map[string]any{"Key": root + "postgres/public.city/1/part-00000.gz.parquet", "Size": 5e6},
 		map[string]any{"Key": root + "postgres/public.big/part-00000.gz.parquet", "Size": 12e9},
-		map[string]any{"Key": root + "postgres/public.big/part-00001.gz.parquet", "Size": float64(1 << 30)},
+		map[string]any{"Key": root + "postgres/public.big/part-00001.gz.parquet", "Size": float64(256 << 20)},
 	}
 	batch := map[string]any{"Items": items, "BatchInput": map[string]any{"plan": p}}
 	keys := func(state string) []string {
@@ -230,8 +230,8 @@ func TestItemSelection_splitsDataMarkersMetadataAndLargeFiles(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, []string{"postgres/public.city/1/part-00000.gz.parquet", "postgres/public.big/part-00001.gz.parquet"}, keys("Copy each data file"), "data up to 1 GiB")
-	assert.Equal(t, []string{"postgres/public.big/part-00000.gz.parquet"}, keys("Copy each large file"), "data above 1 GiB")
+	assert.Equal(t, []string{"postgres/public.city/1/part-00000.gz.parquet", "postgres/public.big/part-00001.gz.parquet"}, keys("Copy each data file"), "data up to 256 MiB")
+	assert.Equal(t, []string{"postgres/public.big/part-00000.gz.parquet"}, keys("Copy each large file"), "data above 256 MiB")
 	assert.Equal(t, []string{"export_info_x.json", "export_tables_info_x_from_1_to_2.json", "postgres/public.city/1/_SUCCESS"}, keys("Copy each marker"))
 }
 
@@ -271,5 +271,25 @@ func TestPartRanges_coverTheObjectWithinS3Limits(t *testing.T) {
 			}
 			assert.Equal(t, int64(tt.size), next, "parts end at the last byte")
 		})
+	}
+}
+
+func TestAnnouncement_listsTablesAsAnArrayWhateverTheirNumber(t *testing.T) {
+	ev := evaluator(t)
+	entry := machines(t)["RdsExport"]["Announce export"]["Arguments"].(map[string]any)["Entries"].([]any)[0].(map[string]any)
+	detailExpr := expr(t, entry["Detail"])
+	for _, tables := range [][]any{{}, {"postgres/public.city"}, {"postgres/public.city", "postgres/public.country"}} {
+		bind := map[string]any{
+			"snapshot":             map[string]any{"sourceIdentifier": "analytics-db", "sourceType": "cluster", "snapshotArn": "arn"},
+			"exportTaskIdentifier": "rds-analytics-db-x",
+			"states": map[string]any{"input": map[string]any{"snapshotTime": "2026-11-24T03:04:58.145Z", "copy": map[string]any{
+				"destinationBucket": "analytics", "destinationPrefix": "", "partition": part, "tables": tables,
+			}}},
+		}
+		var detail map[string]any
+		require.NoError(t, json.Unmarshal([]byte(eval(t, ev, detailExpr, bind).(string)), &detail))
+		got, ok := detail["tables"].([]any)
+		require.True(t, ok, "tables is an array for %d tables: %v", len(tables), detail["tables"])
+		assert.Len(t, got, len(tables))
 	}
 }

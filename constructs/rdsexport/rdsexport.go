@@ -342,7 +342,10 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 		},
 	})
 	describe.AddRetry(rdsTransientRetry())
-	describe.AddCatch(startFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	describe.AddCatch(sfn.Fail_Jsonata(r, jsii.String("Export not described"), &sfn.FailJsonataProps{
+		Error: sfnkit.ExprPtr(`$states.input.Error`),
+		Cause: sfnkit.ExprPtr(`'DescribeExportTasks ' & $exportTaskIdentifier & ' failed: ' & $states.input.Cause`),
+	}), &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
 
 	wait := sfn.Wait_Jsonata(r, jsii.String("Wait for export"), &sfn.WaitJsonataProps{
 		Time: sfn.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(float64(s.pollSeconds)))),
@@ -423,7 +426,8 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		IamResources: &[]*string{copyExecutionsArn(r, s.CopyStateMachine)},
 	})
 	earlier.AddRetry(&sfn.RetryProps{
-		Errors:         sfnkit.Strings("StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException"),
+		// aws-sdk integrations name errors after the service in the Resource: "Sfn.…"
+		Errors:         sfnkit.Strings("Sfn.SfnException", "Sfn.SdkClientException"),
 		Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
 		MaxAttempts:    jsii.Number(4),
 		JitterStrategy: sfn.JitterType_FULL,
@@ -497,10 +501,10 @@ const announcementExpr = `{
   'exportTaskIdentifier': $exportTaskIdentifier,
   'destinationBucket': $states.input.copy.destinationBucket,
   'partition': $states.input.copy.partition,
-  'tables': $map($states.input.copy.tables, function($t) {{
+  'tables': $append([], $map($states.input.copy.tables, function($t) {{
     'table': $t,
     'prefix': $states.input.copy.destinationPrefix & $t & '/' & $states.input.copy.partition & '/'
-  }})
+  }}))
 }`
 
 func defaultBusArn(scope constructs.Construct) *string {

@@ -243,6 +243,8 @@ func TestDefinition_runsCopyAndWaitsForIt(t *testing.T) {
 	assert.Equal(t, "Describe earlier copy", catches[0].(map[string]any)["Next"])
 	assert.Equal(t, "Copy failed", catches[1].(map[string]any)["Next"])
 	assert.Equal(t, "Fail", f.states["Copy failed"]["Type"])
+	retry := f.states["Describe earlier copy"]["Retry"].([]any)[0].(map[string]any)
+	assert.Equal(t, []any{"Sfn.SfnException", "Sfn.SdkClientException"}, retry["ErrorEquals"], "aws-sdk:sfn errors are named Sfn.*")
 	assert.Equal(t, "Announce export", cp["Next"])
 }
 

@@ -118,10 +118,12 @@ const passTotalsExpr = `{
   'tables': $append([], $distinct($append([], $states.result.tables)))
 }`
 
-// tablesExpr lists the "<database>/<schema.table>" folders of a batch's items.
+// tablesExpr lists the "<database>/<schema.table>" folders of the _SUCCESS
+// markers of a batch: few per table, so the Distributed Map's result stays
+// small whatever the export's size.
 const tablesExpr = `(
   $root := $states.input.BatchInput.plan.exportRoot;
-  $append([], $distinct($states.input.Items.(
+  $append([], $distinct($states.input.Items[$split(Key, '/')[-1] = '_SUCCESS'].(
     $rel := $substringAfter(Key, $root);
     $afterDb := $substringAfter($rel, '/');
     ($contains($rel, '/') and $contains($afterDb, '/')) ? $substringBefore($rel, '/') & '/' & $substringBefore($afterDb, '/')

@@ -50,7 +50,7 @@ type Props struct {
 	ItemsPerBatch int
 	// MultipartThreshold is the size above which an object is copied by a
 	// multipart copy in its own Standard execution instead of a CopyObject in
-	// an Express child. Between 5 MiB and 5 GiB. Default: 1 GiB.
+	// an Express child. Between 5 MiB and 5 GiB. Default: 256 MiB.
 	MultipartThreshold int64
 	// RoleNamePrefix names the copy roles "<prefix>-<region>" and
 	// "<prefix>-multipart-<region>", so that a destination bucket and key in
@@ -73,13 +73,15 @@ const (
 	DefaultMetadataPrefix        = "_export_metadata"
 	DefaultMaxConcurrency        = 1000
 	DefaultItemsPerBatch         = 500
-	DefaultMultipartThreshold    = 1 << 30
+	// DefaultMultipartThreshold keeps an Express child's batch well inside
+	// Express's 5 minutes: 500 files of up to 256 MiB, 40 at a time.
+	DefaultMultipartThreshold = 256 << 20
 
 	mib              = 1 << 20
 	maxCopyObject    = 5 << 30 // CopyObject's and a part's upper limit
 	minPartSize      = 5 * mib
 	maxBatchBytes    = 128 << 10
-	childConcurrency = 10
+	childConcurrency = 40 // the inline Map maximum
 	largeConcurrency = 4
 )
 

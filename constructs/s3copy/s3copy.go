@@ -253,7 +253,7 @@ func copyEach(scope constructs.Construct, s *settings, mapName, taskName, pred, 
 		AdditionalIamStatements: readSource(s),
 		Outputs:                 sfnkit.Expr("$states.input.key"),
 	})
-	copyObject.AddRetry(s3Retry(6, 20))
+	copyObject.AddRetry(s3Retry(8, 30))
 	each.ItemProcessor(copyObject, nil)
 	return each
 }

@@ -158,6 +158,7 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 		retry := st["Retry"].([]any)[0].(map[string]any)
 		assert.Equal(t, []any{"S3.S3Exception", "S3.SdkClientException"}, retry["ErrorEquals"], name)
 		assert.NotContains(t, st, "Catch", "a failed copy must fail the run, not be swallowed")
+		assert.EqualValues(t, 40, f.states[map[string]string{"Copy data file": "Copy each data file", "Copy marker": "Copy each marker"}[name]]["MaxConcurrency"], name)
 	}
 	assert.Equal(t, "arn:aws:states:::states:startExecution.sync:2", f.states["Copy large file"]["Resource"])
 	assert.Equal(t, cdktest.Ref(f.multipartID), f.states["Copy large file"]["Arguments"].(map[string]any)["StateMachineArn"])
