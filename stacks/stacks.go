@@ -150,8 +150,9 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 		exportBucket: exportBucket, exportKey: exportKey,
 		destinationBucket: destBucket, destinationKey: destKey,
 		clusterIDs: src.ClusterIdentifiers, instanceIDs: src.InstanceIdentifiers,
-		roleNamePrefix: destination.DefaultCopyRoleNamePrefix,
-		emails:         alarmEmails,
+		roleNamePrefix:     destination.DefaultCopyRoleNamePrefix,
+		destinationAccount: src.DestinationAccount,
+		emails:             alarmEmails,
 	}, p)
 	return stack, err
 }
@@ -164,6 +165,8 @@ type pipeline struct {
 	clusters          []awsrds.IDatabaseCluster
 	clusterIDs        []string
 	instanceIDs       []string
+	// destinationAccount owns destinationBucket, when known.
+	destinationAccount string
 	// roleNamePrefix names the copy roles for another account's policies.
 	roleNamePrefix string
 	emails         []string
@@ -178,6 +181,7 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 		DestinationBucket:     pl.destinationBucket,
 		DestinationKey:        pl.destinationKey,
 		DestinationPrefix:     p.DestinationPrefix,
+		DestinationAccount:    pl.destinationAccount,
 		PartitionKey:          p.PartitionKey,
 		PartitionValuePicture: p.PartitionValuePicture,
 		MaxConcurrency:        p.MaxConcurrency,

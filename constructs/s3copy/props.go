@@ -28,6 +28,10 @@ type Props struct {
 	// SSE-KMS under this key, given by full ARN so it works across accounts.
 	// Default: copies take the destination bucket's default encryption.
 	DestinationKey awskms.IKey
+	// DestinationAccount owns DestinationBucket: every write to it carries
+	// ExpectedBucketOwner, so S3 refuses the write if the bucket name ever
+	// belongs to another account. Default: not checked.
+	DestinationAccount string
 	// DestinationPrefix starts every destination key, e.g. "rds/".
 	// Default: none (keys start with the database name).
 	DestinationPrefix string
@@ -85,7 +89,10 @@ const (
 	largeConcurrency = 4
 )
 
-var roleNamePrefixRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,40}$`)
+var (
+	roleNamePrefixRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,40}$`)
+	accountRE        = regexp.MustCompile(`^[0-9]{12}$`)
+)
 
 type settings struct {
 	Props
@@ -149,6 +156,9 @@ func (p *Props) settings() (*settings, error) {
 	}
 	if s.MultipartThreshold < minPartSize || s.MultipartThreshold > maxCopyObject {
 		return nil, fmt.Errorf("s3copy: MultipartThreshold must be between %d (5 MiB) and %d (5 GiB) bytes, got %d", minPartSize, int64(maxCopyObject), s.MultipartThreshold)
+	}
+	if s.DestinationAccount != "" && !sfnkit.Unresolved(s.DestinationAccount) && !accountRE.MatchString(s.DestinationAccount) {
+		return nil, fmt.Errorf("s3copy: DestinationAccount must be a 12-digit account id, got %q", s.DestinationAccount)
 	}
 	if s.RoleNamePrefix != "" && !roleNamePrefixRE.MatchString(s.RoleNamePrefix) {
 		return nil, fmt.Errorf("s3copy: RoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", s.RoleNamePrefix)

@@ -133,6 +133,15 @@ func readSource(s *settings) *[]awsiam.PolicyStatement {
 	})}
 }
 
+// owned adds ExpectedBucketOwner to a request on the destination bucket
+// when its account is known.
+func owned(s *settings, args map[string]interface{}) *map[string]interface{} {
+	if s.DestinationAccount != "" {
+		args["ExpectedBucketOwner"] = s.DestinationAccount
+	}
+	return &args
+}
+
 // encryption holds the SSE arguments of a write into the destination.
 func encryption(s *settings, args map[string]interface{}) *map[string]interface{} {
 	if s.DestinationKey != nil {
@@ -141,7 +150,7 @@ func encryption(s *settings, args map[string]interface{}) *map[string]interface{
 		// SSEKMSKeyId is SsekmsKeyId (as DBClusterIdentifier is DbClusterIdentifier).
 		args["SsekmsKeyId"] = *s.DestinationKey.KeyArn()
 	}
-	return &args
+	return owned(s, args)
 }
 
 // transientS3Errors are retried: throttling (503 SlowDown) and server errors
@@ -303,11 +312,11 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		Service:   jsii.String("s3"),
 		Action:    jsii.String("abortMultipartUpload"),
 		IamAction: jsii.String("s3:AbortMultipartUpload"),
-		Parameters: &map[string]interface{}{
+		Parameters: owned(s, map[string]interface{}{
 			"Bucket":   dest,
 			"Key":      sfnkit.Expr("$copy.destinationKey"),
 			"UploadId": sfnkit.Expr("$uploadId"),
-		},
+		}),
 		IamResources: objects,
 	})
 	abort.AddRetry(s3Retry(6, 30))
@@ -343,14 +352,14 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		Service:   jsii.String("s3"),
 		Action:    jsii.String("uploadPartCopy"),
 		IamAction: jsii.String("s3:PutObject"),
-		Parameters: &map[string]interface{}{
+		Parameters: owned(s, map[string]interface{}{
 			"Bucket":          dest,
 			"Key":             sfnkit.Expr("$copy.destinationKey"),
 			"UploadId":        sfnkit.Expr("$uploadId"),
 			"PartNumber":      sfnkit.Expr("$states.input.PartNumber"),
 			"CopySource":      sfnkit.Expr("$copy.copySource"),
 			"CopySourceRange": sfnkit.Expr("$states.input.CopySourceRange"),
-		},
+		}),
 		IamResources:            objects,
 		AdditionalIamStatements: readSource(s),
 		Outputs:                 sfnkit.Expr(`{'ETag': $states.result.CopyPartResult.ETag, 'PartNumber': $states.input.PartNumber}`),
@@ -363,12 +372,12 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		Service:   jsii.String("s3"),
 		Action:    jsii.String("completeMultipartUpload"),
 		IamAction: jsii.String("s3:PutObject"),
-		Parameters: &map[string]interface{}{
+		Parameters: owned(s, map[string]interface{}{
 			"Bucket":          dest,
 			"Key":             sfnkit.Expr("$copy.destinationKey"),
 			"UploadId":        sfnkit.Expr("$uploadId"),
 			"MultipartUpload": map[string]interface{}{"Parts": sfnkit.Expr("$states.input")},
-		},
+		}),
 		IamResources: objects,
 		Outputs:      sfnkit.Expr(`{'key': $copy.destinationKey, 'parts': $count($parts)}`),
 	})

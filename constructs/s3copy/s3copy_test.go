@@ -51,6 +51,7 @@ func load(t *testing.T) fixture {
 		destKey := awskms.Key_FromKeyArn(stack, jsii.String("DestKey"), jsii.String(destKeyArn))
 		if _, fxErr = s3copy.New(stack, "S3Copy", &s3copy.Props{
 			SourceBucket: src, SourceKey: srcKey, DestinationBucket: dest, DestinationKey: destKey,
+			DestinationAccount: "444455556666",
 		}); fxErr != nil {
 			return
 		}
@@ -160,6 +161,13 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 		assert.NotContains(t, st, "Catch", "a failed copy must fail the run, not be swallowed")
 		assert.EqualValues(t, 40, f.states[map[string]string{"Copy data file": "Copy each data file", "Copy marker": "Copy each marker"}[name]]["MaxConcurrency"], name)
 	}
+	for _, name := range []string{"Copy data file", "Copy marker", "Start upload", "Copy part", "Complete upload", "Abort upload"} {
+		st := f.states[name]
+		if st == nil {
+			st = f.multipartStates[name]
+		}
+		assert.Equal(t, "444455556666", st["Arguments"].(map[string]any)["ExpectedBucketOwner"], "%s refuses a bucket of another owner", name)
+	}
 	assert.Equal(t, "arn:aws:states:::states:startExecution.sync:2", f.states["Copy large file"]["Resource"])
 	assert.Equal(t, cdktest.Ref(f.multipartID), f.states["Copy large file"]["Arguments"].(map[string]any)["StateMachineArn"])
 }
@@ -228,6 +236,7 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 		{"concurrency too high", func(p *s3copy.Props) { p.MaxConcurrency = 20000 }, "MaxConcurrency must be between 1 and 10000, got 20000"},
 		{"batch too large", func(p *s3copy.Props) { p.ItemsPerBatch = 5000 }, "ItemsPerBatch must be between 1 and 1000, got 5000"},
 		{"threshold too small", func(p *s3copy.Props) { p.MultipartThreshold = 1024 }, "got 1024"},
+		{"bad destination account", func(p *s3copy.Props) { p.DestinationAccount = "4444" }, `DestinationAccount must be a 12-digit account id, got "4444"`},
 		{"threshold above CopyObject limit", func(p *s3copy.Props) { p.MultipartThreshold = 6 << 30 }, "got 6442450944"},
 	}
 	stack := cdktest.NewStack("Bad")

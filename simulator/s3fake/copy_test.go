@@ -82,6 +82,8 @@ func TestCopyObject(t *testing.T) {
 		{name: "SSE-S3", size: 10, args: map[string]any{"ServerSideEncryption": "AES256"}, wantSSE: "AES256"},
 		{name: "bad SSE", size: 10, args: map[string]any{"ServerSideEncryption": "rot13"}, wantErr: ErrS3, wantCause: "InvalidArgument"},
 		{name: "missing destination bucket", size: 10, args: map[string]any{"Bucket": "nope"}, wantErr: ErrNoSuchBucket},
+		{name: "expected owner matches", size: 10, args: map[string]any{"ExpectedBucketOwner": "444455556666"}, wantSSE: "aws:kms", wantKMS: "arn:dst-key"},
+		{name: "expected owner differs", size: 10, args: map[string]any{"ExpectedBucketOwner": "999988887777"}, wantErr: ErrS3, wantCause: "AccessDenied"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

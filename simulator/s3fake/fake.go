@@ -266,7 +266,36 @@ func (f *Fake) OpenUploads() int {
 // args the task's resolved Arguments with PascalCase member names; the
 // result is the JSON-compatible response. Errors are *awserr.Error.
 func (f *Fake) Call(ctx context.Context, action string, args map[string]any) (any, error) {
+	if err := f.checkExpectedOwners(args); err != nil {
+		return nil, err
+	}
 	return f.api.Call(ctx, action, args)
+}
+
+// checkExpectedOwners refuses a request whose ExpectedBucketOwner (or, for
+// the copy source, ExpectedSourceBucketOwner) is not the bucket's owner, as
+// S3 does with 403 AccessDenied.
+func (f *Fake) checkExpectedOwners(args map[string]any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	check := func(bucketName string, expected any) error {
+		want, _ := expected.(string)
+		b := f.buckets[bucketName]
+		if want == "" || b == nil || b.opts.Owner == "" || b.opts.Owner == want {
+			return nil
+		}
+		return s3Error(403, "AccessDenied", "bucket "+bucketName+" is not owned by the expected account "+want)
+	}
+	name, _ := args["Bucket"].(string)
+	if err := check(name, args["ExpectedBucketOwner"]); err != nil {
+		return err
+	}
+	if src, ok := args["CopySource"].(string); ok {
+		if srcBucket, _, err := parseCopySource(src); err == nil {
+			return check(srcBucket, args["ExpectedSourceBucketOwner"])
+		}
+	}
+	return nil
 }
 
 func (f *Fake) lookup(bucketName, key string) (*object, error) {
