@@ -275,15 +275,12 @@ func (r *RdsExport) describeSnapshot(s *settings, name, action, idArg, kind, res
 // rdsTransientRetry retries throttling and other errors RDS reports without
 // a modelled name, briefly.
 func rdsTransientRetry() *sfn.RetryProps {
-	return &sfn.RetryProps{
-		Errors:         sfnkit.Strings("Rds.RdsException", "Rds.ThrottlingException", "Rds.SdkClientException"),
-		Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
-		BackoffRate:    jsii.Number(2),
-		MaxAttempts:    jsii.Number(6),
-		MaxDelay:       awscdk.Duration_Minutes(jsii.Number(2)),
-		JitterStrategy: sfn.JitterType_FULL,
-	}
+	return sfnkit.Retry(5, 6, 120, rdsTransientErrors...)
 }
+
+// rdsTransientErrors: throttling, the export quota and other errors RDS
+// reports without a modelled name, and network trouble.
+var rdsTransientErrors = []string{"Rds.RdsException", "Rds.ThrottlingException", "Rds.SdkClientException"}
 
 func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainable {
 	args := map[string]interface{}{
@@ -311,14 +308,7 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 	})
 	// The 5-concurrent-exports quota and throttling arrive without a modelled
 	// error name: retry for about a day before giving up.
-	start.AddRetry(&sfn.RetryProps{
-		Errors:         sfnkit.Strings("Rds.RdsException", "Rds.ThrottlingException", "Rds.SdkClientException"),
-		Interval:       awscdk.Duration_Seconds(jsii.Number(30)),
-		BackoffRate:    jsii.Number(2),
-		MaxAttempts:    jsii.Number(100),
-		MaxDelay:       awscdk.Duration_Minutes(jsii.Number(15)),
-		JitterStrategy: sfn.JitterType_FULL,
-	})
+	start.AddRetry(sfnkit.Retry(30, 100, 900, rdsTransientErrors...))
 	alreadyStarted := sfn.Pass_Jsonata(r, jsii.String("Export already started"), &sfn.PassJsonataProps{
 		Comment: jsii.String("A redelivered event: follow the export the first delivery started"),
 		Assign:  ptrMap(deadlineAssign(s.exportSeconds)),
@@ -402,13 +392,7 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
   'snapshotTime': $states.input.ExportTasks[0].SnapshotTime,
   'copyExecutionArn': $states.result.ExecutionArn, 'copy': $states.result.Output}`),
 	})
-	copyTask.AddRetry(&sfn.RetryProps{
-		Errors:         sfnkit.Strings("StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException", "StepFunctions.ExecutionLimitExceededException"),
-		Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
-		BackoffRate:    jsii.Number(2),
-		MaxAttempts:    jsii.Number(6),
-		JitterStrategy: sfn.JitterType_FULL,
-	})
+	copyTask.AddRetry(sfnkit.Retry(5, 6, 0, sfnkit.StartExecutionErrors...))
 	copyFailed := sfn.Fail_Jsonata(r, jsii.String("Copy failed"), &sfn.FailJsonataProps{
 		Error: jsii.String("CopyFailed"),
 		Cause: sfnkit.ExprPtr(`'copy of export ' & $exportTaskIdentifier & ' failed: ' & $states.input.Error & ': ' & $states.input.Cause`),
@@ -425,13 +409,8 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		},
 		IamResources: &[]*string{copyExecutionsArn(r, s.CopyStateMachine)},
 	})
-	earlier.AddRetry(&sfn.RetryProps{
-		// aws-sdk integrations name errors after the service in the Resource: "Sfn.…"
-		Errors:         sfnkit.Strings("Sfn.SfnException", "Sfn.SdkClientException"),
-		Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
-		MaxAttempts:    jsii.Number(4),
-		JitterStrategy: sfn.JitterType_FULL,
-	})
+	// aws-sdk integrations name errors after the service in the Resource: "Sfn.…"
+	earlier.AddRetry(sfnkit.Retry(5, 4, 0, "Sfn.SfnException", "Sfn.SdkClientException"))
 	earlier.AddCatch(copyFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
 	alreadyCopied := sfn.Succeed_Jsonata(r, jsii.String("Already copied"), &sfn.SucceedJsonataProps{
 		Outputs: sfnkit.Expr(`{'status': 'ALREADY_COPIED', 'exportTaskIdentifier': $exportTaskIdentifier,
@@ -466,13 +445,7 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		},
 		Outputs: sfnkit.Expr(`$merge([$states.input, {'announced': $states.result.FailedEntryCount = 0}])`),
 	})
-	announce.AddRetry(&sfn.RetryProps{
-		Errors:         sfnkit.Strings("EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException"),
-		Interval:       awscdk.Duration_Seconds(jsii.Number(2)),
-		BackoffRate:    jsii.Number(2),
-		MaxAttempts:    jsii.Number(6),
-		JitterStrategy: sfn.JitterType_FULL,
-	})
+	announce.AddRetry(sfnkit.Retry(2, 6, 0, "EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException"))
 	announceFailed := sfn.Fail_Jsonata(r, jsii.String("Announcement failed"), &sfn.FailJsonataProps{
 		Error: jsii.String("AnnouncementFailed"),
 		Cause: sfnkit.ExprPtr(`'export ' & $exportTaskIdentifier & ' is copied, but the event announcing it was not accepted: ' & $string($states.input)`),

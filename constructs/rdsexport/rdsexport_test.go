@@ -3,7 +3,6 @@ package rdsexport_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -34,80 +33,50 @@ type fixture struct {
 	clusters string // logical id of the cluster-only rule
 }
 
-var (
-	once  sync.Once
-	fx    fixture
-	fxErr error
-)
-
-// GIVEN one stack with an RdsExport of a cluster and an instance (S3Prefix,
-// ExportOnly set) and one of clusters only, synthesized once for all tests.
-func load(t *testing.T) fixture {
-	t.Helper()
-	once.Do(func() {
-		defer func() {
-			if r := recover(); r != nil {
-				fxErr = &panicError{r}
-			}
-		}()
-		stack := cdktest.NewStack("Test")
-		bucket := awss3.NewBucket(stack, jsii.String("ExportBucket"), nil)
-		key := awskms.NewKey(stack, jsii.String("ExportKey"), nil)
-		copySM := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("Copy"), jsii.String(copyArn))
-		if _, fxErr = rdsexport.New(stack, "Both", &rdsexport.Props{
-			ClusterIdentifiers:  []string{"analytics-db", "Reporting-DB"},
-			InstanceIdentifiers: []string{"orders-db"},
-			ExportBucket:        bucket, ExportKey: key, CopyStateMachine: copySM,
-			S3Prefix: "exports/daily", ExportOnly: []string{"postgres.public"},
-		}); fxErr != nil {
-			return
-		}
-		if _, fxErr = rdsexport.New(stack, "ClustersOnly", &rdsexport.Props{
-			ClusterIdentifiers: []string{"analytics-db"},
-			ExportBucket:       bucket, ExportKey: key, CopyStateMachine: copySM,
-		}); fxErr != nil {
-			return
-		}
-		tpl := cdktest.FromStack(stack)
-		f := fixture{tpl: tpl}
-		must := func(id string, err error) string {
-			if err != nil && fxErr == nil {
-				fxErr = err
-			}
-			return id
-		}
-		f.machine = must(tpl.StateMachineByPath("Both/StateMachine"))
-		f.bucket = must(tpl.ByPath("AWS::S3::Bucket", "ExportBucket"))
-		f.key = must(tpl.ByPath("AWS::KMS::Key", "ExportKey"))
-		f.role = must(tpl.ByPath("AWS::IAM::Role", "Both/StateMachine/Role"))
-		f.export = must(tpl.ByPath("AWS::IAM::Role", "Both/ExportRole"))
-		f.clusters = must(tpl.ByPath("AWS::Events::Rule", "ClustersOnly/SnapshotCreated"))
-		if fxErr != nil {
-			return
-		}
-		f.def, fxErr = tpl.Definition(f.machine)
-		if fxErr == nil {
-			f.states = cdktest.States(f.def)
-		}
-		fx = f
-	})
-	require.NoError(t, fxErr)
-	return fx
-}
-
-type panicError struct{ v any }
-
-func (p *panicError) Error() string { return "synth panicked: " + strings.TrimSpace(fmtAny(p.v)) }
-
-func fmtAny(v any) string {
-	if e, ok := v.(error); ok {
-		return e.Error()
+// load: GIVEN one stack with an RdsExport of a cluster and an instance
+// (S3Prefix, ExportOnly set) and one of clusters only, synthesized once for
+// all tests.
+var load = cdktest.Fixture(func() (f fixture, err error) {
+	stack := cdktest.NewStack("Test")
+	bucket := awss3.NewBucket(stack, jsii.String("ExportBucket"), nil)
+	key := awskms.NewKey(stack, jsii.String("ExportKey"), nil)
+	copySM := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("Copy"), jsii.String(copyArn))
+	if _, err = rdsexport.New(stack, "Both", &rdsexport.Props{
+		ClusterIdentifiers:  []string{"analytics-db", "Reporting-DB"},
+		InstanceIdentifiers: []string{"orders-db"},
+		ExportBucket:        bucket, ExportKey: key, CopyStateMachine: copySM,
+		S3Prefix: "exports/daily", ExportOnly: []string{"postgres.public"},
+	}); err != nil {
+		return f, err
 	}
-	if s, ok := v.(string); ok {
-		return s
+	if _, err = rdsexport.New(stack, "ClustersOnly", &rdsexport.Props{
+		ClusterIdentifiers: []string{"analytics-db"},
+		ExportBucket:       bucket, ExportKey: key, CopyStateMachine: copySM,
+	}); err != nil {
+		return f, err
 	}
-	return "unknown panic"
-}
+	f.tpl = cdktest.FromStack(stack)
+	must := func(id string, e error) string {
+		if e != nil && err == nil {
+			err = e
+		}
+		return id
+	}
+	f.machine = must(f.tpl.StateMachineByPath("Both/StateMachine"))
+	f.bucket = must(f.tpl.ByPath("AWS::S3::Bucket", "ExportBucket"))
+	f.key = must(f.tpl.ByPath("AWS::KMS::Key", "ExportKey"))
+	f.role = must(f.tpl.ByPath("AWS::IAM::Role", "Both/StateMachine/Role"))
+	f.export = must(f.tpl.ByPath("AWS::IAM::Role", "Both/ExportRole"))
+	f.clusters = must(f.tpl.ByPath("AWS::Events::Rule", "ClustersOnly/SnapshotCreated"))
+	if err != nil {
+		return f, err
+	}
+	if f.def, err = f.tpl.Definition(f.machine); err != nil {
+		return f, err
+	}
+	f.states = cdktest.States(f.def)
+	return f, nil
+})
 
 func TestRule_matchesSnapshotCreatedEventsOfConfiguredKinds(t *testing.T) {
 	f := load(t)

@@ -153,20 +153,11 @@ func encryption(s *settings, args map[string]interface{}) *map[string]interface{
 	return owned(s, args)
 }
 
-// transientS3Errors are retried: throttling (503 SlowDown) and server errors
+// s3Retry retries transient S3 errors: throttling (503 SlowDown) and server errors
 // arrive as S3.S3Exception, network trouble as S3.SdkClientException.
 // Anything else fails the copy of that object, and so the run.
-var transientS3Errors = sfnkit.Strings("S3.S3Exception", "S3.SdkClientException")
-
-func s3Retry(attempts float64, maxDelay float64) *sfn.RetryProps {
-	return &sfn.RetryProps{
-		Errors:         transientS3Errors,
-		Interval:       awscdk.Duration_Seconds(jsii.Number(1)),
-		BackoffRate:    jsii.Number(2),
-		MaxAttempts:    jsii.Number(attempts),
-		MaxDelay:       awscdk.Duration_Seconds(jsii.Number(maxDelay)),
-		JitterStrategy: sfn.JitterType_FULL,
-	}
+func s3Retry(attempts, maxDelaySeconds float64) *sfn.RetryProps {
+	return sfnkit.Retry(1, attempts, maxDelaySeconds, "S3.S3Exception", "S3.SdkClientException")
 }
 
 func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStateMachine) sfn.IChainable {
@@ -287,13 +278,7 @@ func multipartEach(scope constructs.Construct, s *settings, multipart sfn.IState
 }`))),
 		Outputs: sfnkit.Expr("$states.input.key"),
 	})
-	start.AddRetry(&sfn.RetryProps{
-		Errors:         sfnkit.Strings("StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException", "StepFunctions.ExecutionLimitExceededException"),
-		Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
-		BackoffRate:    jsii.Number(2),
-		MaxAttempts:    jsii.Number(6),
-		JitterStrategy: sfn.JitterType_FULL,
-	})
+	start.AddRetry(sfnkit.Retry(5, 6, 0, sfnkit.StartExecutionErrors...))
 	each.ItemProcessor(start, nil)
 	return each
 }

@@ -2,7 +2,6 @@ package s3copy_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -26,67 +25,51 @@ type fixture struct {
 	sourceBucket, sourceKey string
 }
 
-var (
-	once  sync.Once
-	fx    fixture
-	fxErr error
-)
-
-// GIVEN an S3Copy from a staging bucket with its key into another account's
-// bucket and key (imported by name and ARN), synthesized once.
-func load(t *testing.T) fixture {
-	t.Helper()
-	once.Do(func() {
-		defer func() {
-			if r := recover(); r != nil {
-				fxErr = fmt.Errorf("synth panicked: %v", r)
-			}
-		}()
-		stack := cdktest.NewStack("Test")
-		src := awss3.NewBucket(stack, jsii.String("ExportBucket"), nil)
-		srcKey := awskms.NewKey(stack, jsii.String("ExportKey"), nil)
-		dest := awss3.Bucket_FromBucketAttributes(stack, jsii.String("Dest"), &awss3.BucketAttributes{
-			BucketName: jsii.String("analytics-bucket"), Account: jsii.String("444455556666"),
-		})
-		destKey := awskms.Key_FromKeyArn(stack, jsii.String("DestKey"), jsii.String(destKeyArn))
-		if _, fxErr = s3copy.New(stack, "S3Copy", &s3copy.Props{
-			SourceBucket: src, SourceKey: srcKey, DestinationBucket: dest, DestinationKey: destKey,
-			DestinationAccount: "444455556666",
-		}); fxErr != nil {
-			return
-		}
-		f := fixture{tpl: cdktest.FromStack(stack)}
-		ids := map[string]*string{
-			"S3Copy/StateMachine": &f.copyID, "S3Copy/Multipart/StateMachine": &f.multipartID,
-		}
-		for path, dst := range ids {
-			if *dst, fxErr = f.tpl.StateMachineByPath(path); fxErr != nil {
-				return
-			}
-		}
-		for typ, paths := range map[string]map[string]*string{
-			"AWS::IAM::Role":  {"S3Copy/StateMachine/Role": &f.copyRole, "S3Copy/Multipart/StateMachine/Role": &f.multipartRole},
-			"AWS::S3::Bucket": {"ExportBucket": &f.sourceBucket},
-			"AWS::KMS::Key":   {"ExportKey": &f.sourceKey},
-		} {
-			for path, dst := range paths {
-				if *dst, fxErr = f.tpl.ByPath(typ, path); fxErr != nil {
-					return
-				}
-			}
-		}
-		if f.copyDef, fxErr = f.tpl.Definition(f.copyID); fxErr != nil {
-			return
-		}
-		if f.multipartDef, fxErr = f.tpl.Definition(f.multipartID); fxErr != nil {
-			return
-		}
-		f.states, f.multipartStates = cdktest.States(f.copyDef), cdktest.States(f.multipartDef)
-		fx = f
+// load: GIVEN an S3Copy from a staging bucket with its key into another
+// account's bucket and key (imported by name and ARN), synthesized once.
+var load = cdktest.Fixture(func() (f fixture, err error) {
+	stack := cdktest.NewStack("Test")
+	src := awss3.NewBucket(stack, jsii.String("ExportBucket"), nil)
+	srcKey := awskms.NewKey(stack, jsii.String("ExportKey"), nil)
+	dest := awss3.Bucket_FromBucketAttributes(stack, jsii.String("Dest"), &awss3.BucketAttributes{
+		BucketName: jsii.String("analytics-bucket"), Account: jsii.String("444455556666"),
 	})
-	require.NoError(t, fxErr)
-	return fx
-}
+	destKey := awskms.Key_FromKeyArn(stack, jsii.String("DestKey"), jsii.String(destKeyArn))
+	if _, err = s3copy.New(stack, "S3Copy", &s3copy.Props{
+		SourceBucket: src, SourceKey: srcKey, DestinationBucket: dest, DestinationKey: destKey,
+		DestinationAccount: "444455556666",
+	}); err != nil {
+		return f, err
+	}
+	f.tpl = cdktest.FromStack(stack)
+	ids := map[string]*string{
+		"S3Copy/StateMachine": &f.copyID, "S3Copy/Multipart/StateMachine": &f.multipartID,
+	}
+	for path, dst := range ids {
+		if *dst, err = f.tpl.StateMachineByPath(path); err != nil {
+			return f, err
+		}
+	}
+	for typ, paths := range map[string]map[string]*string{
+		"AWS::IAM::Role":  {"S3Copy/StateMachine/Role": &f.copyRole, "S3Copy/Multipart/StateMachine/Role": &f.multipartRole},
+		"AWS::S3::Bucket": {"ExportBucket": &f.sourceBucket},
+		"AWS::KMS::Key":   {"ExportKey": &f.sourceKey},
+	} {
+		for path, dst := range paths {
+			if *dst, err = f.tpl.ByPath(typ, path); err != nil {
+				return f, err
+			}
+		}
+	}
+	if f.copyDef, err = f.tpl.Definition(f.copyID); err != nil {
+		return f, err
+	}
+	if f.multipartDef, err = f.tpl.Definition(f.multipartID); err != nil {
+		return f, err
+	}
+	f.states, f.multipartStates = cdktest.States(f.copyDef), cdktest.States(f.multipartDef)
+	return f, nil
+})
 
 func TestStateMachines_areJSONataStandardTracedLoggedWithTimeout(t *testing.T) {
 	f := load(t)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -342,3 +343,29 @@ func Ref(logicalID string) string { return "${" + logicalID + "}" }
 
 // Arn is the stand-in of {"Fn::GetAtt": [logicalID, "Arn"]}.
 func Arn(logicalID string) string { return "${" + logicalID + ".Arn}" }
+
+// Fixture returns a loader that builds a test fixture once per test binary
+// (synthesis costs seconds) and hands every test the same value, failing the
+// test if building it failed or a jsii call panicked.
+func Fixture[T any](build func() (T, error)) func(testing.TB) T {
+	var (
+		once  sync.Once
+		value T
+		err   error
+	)
+	return func(t testing.TB) T {
+		t.Helper()
+		once.Do(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("synthesis panicked: %v", r)
+				}
+			}()
+			value, err = build()
+		})
+		if err != nil {
+			t.Fatalf("building the fixture: %v", err)
+		}
+		return value
+	}
+}

@@ -175,3 +175,24 @@ func Seconds(prop string, d awscdk.Duration) (int64, error) {
 	}
 	return int64(ms / 1000), nil
 }
+
+// StartExecutionErrors are the transient errors of the states:startExecution
+// integration (throttling, the open-executions quota, the network).
+var StartExecutionErrors = []string{"StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException", "StepFunctions.ExecutionLimitExceededException"}
+
+// Retry is the project's one retry shape: exponential backoff (rate 2) with
+// full jitter, from intervalSeconds, at most attempts times, each wait capped
+// at maxDelaySeconds (0: no cap).
+func Retry(intervalSeconds, attempts, maxDelaySeconds float64, errors ...string) *awsstepfunctions.RetryProps {
+	r := &awsstepfunctions.RetryProps{
+		Errors:         Strings(errors...),
+		Interval:       awscdk.Duration_Seconds(jsii.Number(intervalSeconds)),
+		BackoffRate:    jsii.Number(2),
+		MaxAttempts:    jsii.Number(attempts),
+		JitterStrategy: awsstepfunctions.JitterType_FULL,
+	}
+	if maxDelaySeconds > 0 {
+		r.MaxDelay = awscdk.Duration_Seconds(jsii.Number(maxDelaySeconds))
+	}
+	return r
+}
