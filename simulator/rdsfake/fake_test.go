@@ -2,7 +2,6 @@ package rdsfake
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/fakeapi/fakeapitest"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
 )
 
@@ -35,41 +35,12 @@ func newFake(t *testing.T) (*Fake, *s3fake.Fake) {
 	return f, s3
 }
 
-func call(t *testing.T, f *Fake, action string, args map[string]any) (map[string]any, error) {
-	t.Helper()
-	res, err := f.Call(context.Background(), action, args)
-	if err != nil {
-		var e *awserr.Error
-		if !errors.As(err, &e) {
-			t.Fatalf("%s: error %v is not an *awserr.Error", action, err)
-		}
-		return nil, err
-	}
-	return res.(map[string]any), nil
-}
-
-func mustCall(t *testing.T, f *Fake, action string, args map[string]any) map[string]any {
-	t.Helper()
-	res, err := call(t, f, action, args)
-	if err != nil {
-		t.Fatalf("%s(%v): %v", action, args, err)
-	}
-	return res
-}
-
-func checkErr(t *testing.T, err error, name, cause string) {
-	t.Helper()
-	if name == "" {
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
-		return
-	}
-	e := awserr.As(err)
-	if e == nil || e.Name != name || !strings.Contains(e.Cause, cause) {
-		t.Fatalf("got %v; want %s containing %q", err, name, cause)
-	}
-}
+// The fakes' shared test helpers.
+var (
+	call     = fakeapitest.Call
+	mustCall = fakeapitest.MustCall
+	checkErr = fakeapitest.CheckErr
+)
 
 func startArgs(id, source string) map[string]any {
 	return map[string]any{"ExportTaskIdentifier": id, "SourceArn": source, "S3BucketName": "export", "IamRoleArn": role, "KmsKeyId": key}

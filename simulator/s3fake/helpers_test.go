@@ -1,12 +1,9 @@
 package s3fake
 
 import (
-	"context"
-	"errors"
-	"strings"
 	"testing"
 
-	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/fakeapi/fakeapitest"
 )
 
 const (
@@ -15,52 +12,12 @@ const (
 	gib = int64(1) << 30
 )
 
-// call runs one action and returns its result as a map.
-func call(t *testing.T, f *Fake, action string, args map[string]any) (map[string]any, error) {
-	t.Helper()
-	res, err := f.Call(context.Background(), action, args)
-	if err != nil {
-		var e *awserr.Error
-		if !errors.As(err, &e) {
-			t.Fatalf("%s: error %v is not an *awserr.Error", action, err)
-		}
-		return nil, err
-	}
-	m, ok := res.(map[string]any)
-	if !ok {
-		t.Fatalf("%s: result %T is not a map", action, res)
-	}
-	return m, nil
-}
-
-// mustCall runs one action that must succeed.
-func mustCall(t *testing.T, f *Fake, action string, args map[string]any) map[string]any {
-	t.Helper()
-	res, err := call(t, f, action, args)
-	if err != nil {
-		t.Fatalf("%s(%v): %v", action, args, err)
-	}
-	return res
-}
-
-// checkErr checks that err is an *awserr.Error with the given name whose
-// cause contains cause ("" = any cause; name "" = no error expected).
-func checkErr(t *testing.T, err error, name, cause string) {
-	t.Helper()
-	if name == "" {
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
-		return
-	}
-	e := awserr.As(err)
-	if e == nil {
-		t.Fatalf("got no error, want %s (%s)", name, cause)
-	}
-	if e.Name != name || !strings.Contains(e.Cause, cause) {
-		t.Fatalf("got %s: %s; want %s containing %q", e.Name, e.Cause, name, cause)
-	}
-}
+// The fakes' shared test helpers.
+var (
+	call     = fakeapitest.Call
+	mustCall = fakeapitest.MustCall
+	checkErr = fakeapitest.CheckErr
+)
 
 // sameBytes compares sampled ranges of two objects: both ends, every
 // boundary offset given, and a few points in between.
