@@ -41,7 +41,7 @@ const (
 )
 
 var defaultSettings = map[string]any{
-	"sourceBucket": "export-bucket", "destinationBucket": "analytics-bucket", "destinationPrefix": "",
+	"sourceBucket": "export-bucket", "destinationBucket": "analytics-bucket",
 	"metadataFolder": "_export_metadata", "partitionKey": "partition_datetime",
 	"partitionValuePicture": DefaultPartitionValuePicture, "multipartThresholdBytes": float64(DefaultMultipartThresholdBytes),
 }
@@ -72,7 +72,9 @@ func TestPlan(t *testing.T) {
 			for k, v := range defaultSettings {
 				s[k] = v
 			}
-			s["destinationPrefix"] = tt.destPrefix
+			if tt.destPrefix != "" {
+				s["destinationPrefix"] = tt.destPrefix
+			}
 			p := planFor(t, tt.s3Prefix, s)
 			assert.Equal(t, tt.wantRoot, p["exportRoot"])
 			assert.Equal(t, part, p["partition"])
