@@ -30,6 +30,7 @@ type stateDef struct {
 	resource  *resource
 	arguments *tmpl
 	timeout   *tmpl // TimeoutSeconds
+	heartbeat *tmpl // HeartbeatSeconds: checked, not enforced
 	retry     []*retrier
 	catch     []*catcher
 
@@ -379,7 +380,7 @@ func (p *parser) parseState(name string, m map[string]any, ql, path string) (*st
 		if st.timeout, err = p.positiveIntField(m, "TimeoutSeconds", fail); err != nil {
 			return nil, err
 		}
-		if _, err = p.positiveIntField(m, "HeartbeatSeconds", fail); err != nil {
+		if st.heartbeat, err = p.positiveIntField(m, "HeartbeatSeconds", fail); err != nil {
 			return nil, err
 		}
 	case "Choice":
@@ -607,7 +608,10 @@ func (p *parser) parseMap(st *stateDef, m map[string]any, ql string, comp func(s
 		return err
 	}
 	if !st.distributed {
-		for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailureCount", "Label"} {
+		// ToleratedFailure* are accepted: AWS runs an inline Map that sets
+		// them, literal or from the input (executions recorded in LocalStack's
+		// test_base_evaluate_expressions::test_base_map[TOLERATED_FAILURE_*]).
+		for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter", "Label"} {
 			if _, ok := m[f]; ok {
 				return fail("%s is only supported by a DISTRIBUTED Map (ProcessorConfig.Mode)", f)
 			}

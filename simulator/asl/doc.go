@@ -124,11 +124,17 @@
 //     is retried expression by expression to report the failing one.
 //   - Not supported (rejected at Register): JSONPath, Activities, Lambda ARNs,
 //     other optimized integrations, .waitForTaskToken, ResultWriter, ItemReader
-//     other than s3:listObjectsV2, Credentials; ItemReader, ItemBatcher,
-//     ToleratedFailure* and Label on an INLINE Map (Distributed Map fields).
+//     other than s3:listObjectsV2, Credentials; ItemReader, ItemBatcher
+//     and Label on an INLINE Map (Distributed Map fields).
 //     HeartbeatSeconds is accepted and ignored. Registration checks the structure (fields allowed per state
 //     type, transitions, reachability, unique state names, Retry/Catch
 //     fields, .sync not in EXPRESS machines) and names the offending state.
+//   - Registration parses every JSONata expression of the definition, reached
+//     or not, as CreateStateMachine does, and refuses it with a
+//     *DefinitionError carrying AWS's diagnostic: INVALID_JSONATA_EXPRESSION
+//     (the parser's message) or UNSUPPORTED_JSONATA_EXPRESSION (a name, $ or
+//     $$ read at the top level; $states.errorOutput outside a Catcher's
+//     Output and Assign), at the field's location (/States/E/Output/v).
 //
 // # History events (ExecutionRecord.HistoryEvents)
 //

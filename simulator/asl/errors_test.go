@@ -185,7 +185,7 @@ func TestQueryEvaluationError(t *testing.T) {
 		}`, map[string]any{})
 		wantSucceeded(t, x)
 		out, _ := x.Output.(map[string]any)
-		if out["Error"] != ErrQueryEvaluation || !strings.Contains(out["Cause"].(string), c.cause) || !strings.Contains(out["Cause"].(string), "'Arguments.Key'") {
+		if out["Error"] != ErrQueryEvaluation || !strings.Contains(out["Cause"].(string), c.cause) || !strings.Contains(out["Cause"].(string), "'Arguments/Key'") {
 			t.Errorf("%s: error output %v", c.arg, out)
 		}
 		wantEvents(t, x.ExecutionRecord, "ExecutionStarted", "TaskStateEntered", "EvaluationFailed", "TaskStateExited",

@@ -113,7 +113,8 @@ var smARN = regexp.MustCompile(`^arn:[a-z-]+:states:[a-z0-9-]*:[0-9]*:stateMachi
 // or an already decoded map) and registers it under arn, a state machine ARN
 // ("arn:aws:states:<region>:<account>:stateMachine:<name>"), with type
 // TypeStandard or TypeExpress. Registering an ARN again replaces it.
-// Validation errors name the offending state.
+// Validation errors name the offending state; every JSONata expression is
+// parsed, and one AWS would refuse is reported as a *DefinitionError.
 func (e *Executor) Register(arn string, definition any, typ string) error {
 	m := smARN.FindStringSubmatch(arn)
 	if m == nil {
@@ -127,6 +128,9 @@ func (e *Executor) Register(arn string, definition any, typ string) error {
 		return err
 	}
 	def, err := parseDefinition(dm, typ)
+	if err == nil {
+		err = checkExpressions(def, e.eval)
+	}
 	if err != nil {
 		return fmt.Errorf("%w (state machine %s)", err, m[1])
 	}

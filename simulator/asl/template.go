@@ -47,9 +47,8 @@ func compile(v any) (*tmpl, error) {
 	switch x := v.(type) {
 	case string:
 		if e, ok := isExprString(x); ok {
-			if e == "" {
-				return nil, fmt.Errorf("empty JSONata expression %q", x)
-			}
+			// An empty expression is refused by checkExpressions with
+			// the parser's message, as AWS refuses it.
 			return &tmpl{kind: tmplExpr, expr: e, refs: scanRefs(e)}, nil
 		}
 		return &tmpl{kind: tmplLit, lit: x}, nil
@@ -162,7 +161,7 @@ func (r refSet) union(o refSet) refSet {
 }
 
 // exprs calls f for every expression in t, in fill order, with its location
-// (e.g. "Arguments.Key", "Output.list[1]").
+// written as AWS writes field paths (e.g. "Arguments/Key", "Output/list[1]").
 func (t *tmpl) exprs(path string, f func(e *tmpl, path string)) {
 	if t == nil {
 		return
@@ -172,7 +171,7 @@ func (t *tmpl) exprs(path string, f func(e *tmpl, path string)) {
 		f(t, path)
 	case tmplObj:
 		for i, e := range t.elems {
-			e.exprs(path+"."+t.keys[i], f)
+			e.exprs(path+"/"+t.keys[i], f)
 		}
 	case tmplArr:
 		for i, e := range t.elems {
