@@ -147,7 +147,7 @@ func TestContextObject(t *testing.T) {
 	                "Name": "run-1", "RoleArn": "arn:aws:iam::123456789012:role/R",
 	                "StartTime": "2026-11-24T03:04:05.000Z", "RedriveCount": 0},
 	  "StateMachine": {"Id": "arn:aws:states:eu-west-1:123456789012:stateMachine:Main", "Name": "Main"},
-	  "State": {"Name": "P", "EnteredTime": "2026-11-24T03:05:35.000Z", "RetryCount": 0}}`)
+	  "State": {"Name": "P", "EnteredTime": "2026-11-24T03:05:35.000Z"}}`) // no RetryCount on a Pass state, as on AWS
 }
 
 func TestChoice(t *testing.T) {

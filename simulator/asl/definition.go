@@ -623,6 +623,11 @@ func (p *parser) parseMap(st *stateDef, m map[string]any, ql string, comp func(s
 	if st.items, err = comp("Items"); err != nil {
 		return err
 	}
+	if st.items != nil && st.items.kind == tmplLit {
+		if _, isArr := st.items.lit.([]any); !isArr {
+			return fail("Items must be a JSON array or a JSONata expression, got %s", jsonString(st.items.lit))
+		}
+	}
 	if st.itemSelector, err = comp("ItemSelector"); err != nil {
 		return err
 	}

@@ -29,7 +29,8 @@
 //   - $states.input, $states.result (Task, Map, Parallel), $states.errorOutput
 //     ({Error, Cause}, in a Catcher's Output and Assign), $states.context:
 //     Execution {Id, Input, Name, RoleArn, StartTime, RedriveCount},
-//     State {Name, EnteredTime, RetryCount}, StateMachine {Id, Name}, and
+//     State {Name, EnteredTime, and RetryCount on Task, Parallel and Map
+//     states only, as AWS records it}, StateMachine {Id, Name}, and
 //     Map.Item {Index, Value} in ItemSelector.
 //   - Default outputs: the result for Task, Map and Parallel, the input for
 //     Pass, Wait, Choice and Succeed, the error output in a Catcher.
@@ -59,7 +60,13 @@
 //     States.NoChoiceMatched, States.ItemReaderFailed,
 //     States.ExceedToleratedFailureThreshold, States.DataLimitExceeded (256 KiB
 //     on Task Arguments and results, state outputs, variables assigned by one
-//     state, execution inputs).
+//     state, execution inputs). Causes raised by a state's own expressions and
+//     fields read as AWS's: "An error occurred while executing the state 'X'
+//     (entered at the event id #N). The JSONata expression '...' specified for
+//     the field 'Output/result' returned nothing (undefined)." (field paths
+//     with /, array elements as [i]); the 136 executions recorded on AWS in
+//     ../shared/conformance, when present, are replayed by
+//     TestAWSRecordedExecutions, causes included.
 //   - Task resources: arn:aws:states:::aws-sdk:<service>:<action> through the
 //     Integration; arn:aws:states:::aws-sdk:sfn:describeExecution is answered
 //     here for executions run here; arn:aws:states:::states:startExecution,
@@ -89,7 +96,9 @@
 //     ISO LastModified); ReaderConfig.MaxItems; ItemBatcher
 //     {MaxItemsPerBatch, MaxInputBytesPerBatch (at most 256 KiB), BatchInput}
 //     giving each child {Items, BatchInput}; ItemSelector applies to each item
-//     before batching; ToleratedFailureCount/Percentage over items (a failed
+//     before batching; ToleratedFailureCount/Percentage over items (on an
+//     INLINE Map, which AWS accepts, they are evaluated and checked, not
+//     applied: they are Distributed Map thresholds; a failed
 //     batch fails all its items; with neither set, one failure fails the run);
 //     Label.
 //

@@ -381,18 +381,24 @@ type execution struct {
 // history: that slot is kept for the closing ExecutionFailed, so that the
 // failed history holds exactly 25,000 events.
 func (x *execution) event(typ, state string, at time.Time) *awserr.Error {
+	_, err := x.eventID(typ, state, at)
+	return err
+}
+
+// eventID is event, returning the event's id.
+func (x *execution) eventID(typ, state string, at time.Time) (int, *awserr.Error) {
 	n := x.events.Add(1)
 	if x.mi.typ == TypeStandard && n >= MaxHistoryEvents {
 		x.events.Add(-1)
 		x.limitHit.Store(true)
-		return newErr(ErrRuntime, historyLimitCause)
+		return 0, newErr(ErrRuntime, historyLimitCause)
 	}
 	if x.ex.cfg.keepHistory {
 		x.mu.Lock()
 		x.evList = append(x.evList, HistoryEvent{ID: int(n), Type: typ, State: state, Timestamp: at})
 		x.mu.Unlock()
 	}
-	return nil
+	return int(n), nil
 }
 
 func (x *execution) closingEvent(typ, errName, cause string, at time.Time) {

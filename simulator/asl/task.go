@@ -25,7 +25,7 @@ func (sr *stateRun) task() (any, *awserr.Error) {
 	if argsItem.set {
 		m, ok := argsItem.value.(map[string]any)
 		if !ok {
-			return nil, newErr(ErrRuntime, fmt.Sprintf("The Arguments of Task state '%s' must be a JSON object, got %s.", st.name, jsonString(argsItem.value)))
+			return nil, sr.stateErr(ErrRuntime, "The Arguments field must be a JSON object, got "+jsonString(argsItem.value)+".")
 		}
 		args = m
 	}
@@ -33,7 +33,7 @@ func (sr *stateRun) task() (any, *awserr.Error) {
 	if toItem.set {
 		n, ok := intValue(toItem.value)
 		if !ok || n <= 0 {
-			return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The TimeoutSeconds of Task state '%s' must be a positive integer, got %v.", st.name, toItem.value))
+			return nil, sr.stateErr(ErrQueryEvaluation, "The TimeoutSeconds field must be a positive integer, got "+jsonString(toItem.value)+".")
 		}
 		timeout = n
 	}

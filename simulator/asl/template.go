@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 )
 
 // tmpl is a compiled field value: a JSON value in which every string of the
@@ -388,9 +389,16 @@ func (b *batch) run(ev Evaluator) *awserr.Error {
 // checkResult turns a JSONata error or an undefined value into
 // States.QueryEvaluationError.
 func checkResult(r EvalResult, expr, path string) *awserr.Error {
+	// AWS's causes (recorded in LocalStack's snapshots: fn_random_seeded,
+	// map_items_literal_not_array_function, undefined_output_field); the
+	// state prefix is added by stateRun.runBatch.
+	if r.Err != nil && r.Err.Code == jsonata.CodeNotJSON {
+		return newErr(ErrQueryEvaluation, fmt.Sprintf(
+			"The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", expr, path))
+	}
 	if r.Err != nil {
 		return newErr(ErrQueryEvaluation, fmt.Sprintf(
-			"An error occurred while evaluating the JSONata expression '%s' specified for the field '%s': %s: %s",
+			"The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s: %s",
 			expr, path, r.Err.Code, r.Err.Message))
 	}
 	if r.Undefined {
@@ -398,6 +406,24 @@ func checkResult(r EvalResult, expr, path string) *awserr.Error {
 			"The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", expr, path))
 	}
 	return nil
+}
+
+// jsonType names v's JSON type as AWS's causes do.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	default:
+		return "object"
+	}
 }
 
 func fill(t *tmpl, res []EvalResult, pos *int) any {
