@@ -59,8 +59,9 @@
 //     (history limit, a Task Arguments that is not an object),
 //     States.NoChoiceMatched, States.ItemReaderFailed,
 //     States.ExceedToleratedFailureThreshold, States.DataLimitExceeded (256 KiB
-//     on Task Arguments and results, state outputs, variables assigned by one
-//     state, execution inputs). Causes raised by a state's own expressions and
+//     on Task Arguments and results, Map and Parallel results — a Map
+//     without ResultWriter gathers every output, checked before Output —,
+//     state outputs, variables assigned by one state, execution inputs). Causes raised by a state's own expressions and
 //     fields read as AWS's: "An error occurred while executing the state 'X'
 //     (entered at the event id #N). The JSONata expression '...' specified for
 //     the field 'Output/result' returned nothing (undefined)." (field paths

@@ -225,10 +225,19 @@ func (sr *stateRun) completeEnv(env *evalEnv, outT, assignT *tmpl, defaultOut an
 		}
 		sr.th.vars.set(vals)
 	}
-	if n := jsonSize(out); n > MaxPayloadBytes {
-		return nil, newErr(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", sr.st.name))
+	if jsonSize(out) > MaxPayloadBytes {
+		return nil, sr.tooLarge()
 	}
 	return out, nil
+}
+
+// tooLarge is the failure of a state whose result or output exceeds the
+// 256 KiB quota ("Maximum input or output size for a task, state, or
+// execution: 256 KiB of data as a UTF-8 encoded string", Step Functions
+// service quotas), with AWS's cause (recorded for a Pass state and a Lambda
+// task in LocalStack's test_states_errors snapshots).
+func (sr *stateRun) tooLarge() *awserr.Error {
+	return newErr(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", sr.st.name))
 }
 
 func (sr *stateRun) checkAssign(vals map[string]any) *awserr.Error {
@@ -406,6 +415,14 @@ func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 	used := make([]int, len(st.retry))
 	for {
 		result, err := attempt(sr)
+		// A Map or Parallel result is capped like a task's (task checks its
+		// own): a Map without ResultWriter gathers every iteration's or
+		// child's output into it, and AWS points at ResultWriter "if your
+		// output payload size exceeds 256 KiB" (ResultWriter (Map)). The cap
+		// applies before Output can reduce the result.
+		if err == nil && st.typ != "Task" && jsonSize(result) > MaxPayloadBytes {
+			err = sr.tooLarge()
+		}
 		var out any
 		if err == nil {
 			out, err = sr.complete(st.output, st.assign, result, true, result)

@@ -70,7 +70,7 @@ func (sr *stateRun) task() (any, *awserr.Error) {
 		return nil, sr.taskFailed(newErr(ErrTaskFailed, "the integration returned a value that is not JSON: "+nerr.Error()))
 	}
 	if size > MaxPayloadBytes {
-		return nil, sr.taskFailed(newErr(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.name)))
+		return nil, sr.taskFailed(sr.tooLarge())
 	}
 	if err := th.ev("TaskSucceeded", st.name); err != nil {
 		return nil, err
