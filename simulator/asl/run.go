@@ -142,7 +142,7 @@ func (sr *stateRun) contextObject(item map[string]any) map[string]any {
 	// RetryCount only where Retry exists: AWS omits it on a Pass state
 	// (LocalStack's test_output::test_base_cases[BASE_EXPR]) and has it on
 	// a Task (test_base_scenarios, InvokeLambdaWithRetry).
-	if t := sr.st.typ; t == "Task" || t == "Parallel" || t == "Map" {
+	if sr.st.kind.retries() {
 		c["State"].(map[string]any)["RetryCount"] = float64(sr.retries)
 	}
 	if item != nil {
@@ -153,7 +153,7 @@ func (sr *stateRun) contextObject(item map[string]any) map[string]any {
 
 func (th *thread) runState(st *stateDef, input any) (out any, next string, err *awserr.Error) {
 	sr := &stateRun{th: th, st: st, input: input, entered: th.now}
-	id, err := th.x.eventID(st.typ+"StateEntered", st.name, th.now)
+	id, err := th.x.eventID(st.kind.String()+"StateEntered", st.name, th.now)
 	if err != nil {
 		return nil, "", err
 	}
@@ -171,28 +171,26 @@ func (th *thread) runState(st *stateDef, input any) (out any, next string, err *
 			th.x.addTrace(t)
 		}
 	}()
-	switch st.typ {
-	case "Pass":
+	switch st.kind {
+	case kindPass:
 		out, err = sr.complete(st.output, st.assign, input, false, nil)
 		next = st.next
-	case "Succeed":
+	case kindSucceed:
 		out, err = sr.complete(st.output, nil, input, false, nil)
-	case "Fail":
+	case kindFail:
 		return nil, "", sr.fail()
-	case "Wait":
+	case kindWait:
 		out, err = sr.wait()
 		next = st.next
-	case "Choice":
+	case kindChoice:
 		out, next, err = sr.choice()
-	case "Task", "Parallel", "Map":
+	default: // Task, Parallel, Map
 		return sr.withRetry()
-	default:
-		return nil, "", newErr(ErrRuntime, "unsupported state type "+st.typ)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+	if e := th.ev(st.kind.String()+"StateExited", st.name); e != nil {
 		return nil, "", e
 	}
 	return out, next, nil
@@ -400,10 +398,10 @@ type attemptFunc func(sr *stateRun) (any, *awserr.Error)
 func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 	th, st := sr.th, sr.st
 	var attempt attemptFunc
-	switch st.typ {
-	case "Task":
+	switch st.kind {
+	case kindTask:
 		attempt = (*stateRun).task
-	case "Parallel":
+	case kindParallel:
 		attempt = (*stateRun).parallel
 	default:
 		if st.distributed {
@@ -420,7 +418,7 @@ func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 		// child's output into it, and AWS points at ResultWriter "if your
 		// output payload size exceeds 256 KiB" (ResultWriter (Map)). The cap
 		// applies before Output can reduce the result.
-		if err == nil && st.typ != "Task" && jsonSize(result) > MaxPayloadBytes {
+		if err == nil && st.kind != kindTask && jsonSize(result) > MaxPayloadBytes {
 			err = sr.tooLarge()
 		}
 		var out any
@@ -428,7 +426,7 @@ func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 			out, err = sr.complete(st.output, st.assign, result, true, result)
 		}
 		if err == nil {
-			if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+			if e := th.ev(st.kind.String()+"StateExited", st.name); e != nil {
 				return nil, "", e
 			}
 			return out, st.next, nil
@@ -462,7 +460,7 @@ func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 			if cerr != nil {
 				return nil, "", cerr
 			}
-			if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+			if e := th.ev(st.kind.String()+"StateExited", st.name); e != nil {
 				return nil, "", e
 			}
 			return out, c.next, nil
