@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	for _, s := range demo.Statements(demo.SQL) {
+	for _, s := range demo.Statements(demo.SQL()) {
 		if _, err := fmt.Fprint(os.Stdout, s, "\x00"); err != nil {
 			fmt.Fprintln(os.Stderr, "demo-sql:", err)
 			os.Exit(1)

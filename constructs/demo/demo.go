@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,9 +21,9 @@ import (
 	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
 
-// SQL is the seed's demo schema and rows: tables city, country and
+// SQL returns the seed's demo schema and rows: tables city, country and
 // countrylanguage.
-var SQL = demodata.SQL
+func SQL() string { return demodata.SQL }
 
 // AccessLogsReason is why the project's buckets have no S3 server access
 // log: where access logs go is an organisation-wide choice (a central log
@@ -74,7 +75,8 @@ func (d *DemoResources) DestinationKey() awskms.Key { return d.destinationKey }
 // DestinationBucket returns the analytics bucket.
 func (d *DemoResources) DestinationBucket() awss3.Bucket { return d.destinationBucket }
 
-// New creates DemoResources.
+// New creates DemoResources. When props are invalid it returns one error
+// joining a message per bad prop, each naming the bad value.
 func New(scope constructs.Construct, id string, props *Props) (*DemoResources, error) {
 	p := Props{}
 	if props != nil {
@@ -83,11 +85,23 @@ func New(scope constructs.Construct, id string, props *Props) (*DemoResources, e
 	if p.MaxCapacity == 0 {
 		p.MaxCapacity = 4
 	}
-	if p.MaxCapacity < 1 || p.MaxCapacity > 256 {
-		return nil, fmt.Errorf("demo: MaxCapacity must be between 1 and 256 ACUs, got %g", p.MaxCapacity)
-	}
 	if p.RemovalPolicy == "" {
 		p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
+	}
+	var errs []error
+	if p.MaxCapacity < 1 || p.MaxCapacity > 256 {
+		errs = append(errs, fmt.Errorf("demo: MaxCapacity must be between 1 and 256 ACUs, got %g", p.MaxCapacity))
+	}
+	// SNAPSHOT applies to the cluster only: aws-cdk-lib's
+	// CfnResource.applyRemovalPolicy refuses it (or ignores it, by feature
+	// flag) for the keys, buckets and log group.
+	switch p.RemovalPolicy {
+	case awscdk.RemovalPolicy_DESTROY, awscdk.RemovalPolicy_RETAIN, awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE:
+	default:
+		errs = append(errs, fmt.Errorf("demo: RemovalPolicy must be DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE, got %q", p.RemovalPolicy))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	d := &DemoResources{}
 	constructs.NewConstruct_Override(d, scope, jsii.String(id))

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
@@ -67,8 +68,19 @@ func TestDemoResources_rejectsBadCapacity(t *testing.T) {
 	assert.Contains(t, err.Error(), "got 512")
 }
 
+func TestDemoResources_reportsEveryBadPropAtOnce(t *testing.T) {
+	// GIVEN a capacity too large and a removal policy the buckets cannot take
+	_, err := demo.New(cdktest.NewStack("AllBad"), "Demo", &demo.Props{MaxCapacity: 512, RemovalPolicy: awscdk.RemovalPolicy_SNAPSHOT})
+	// THEN the one error names both, each on its own line
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		"demo: MaxCapacity must be between 1 and 256 ACUs, got 512",
+		`demo: RemovalPolicy must be DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE, got "SNAPSHOT"`,
+	}, strings.Split(err.Error(), "\n"))
+}
+
 func TestStatements_splitTheSeedsSQLForTheDataAPI(t *testing.T) {
-	got := demo.Statements(demo.SQL)
+	got := demo.Statements(demo.SQL())
 	require.Len(t, got, 6)
 	for i, prefix := range []string{
 		"CREATE TABLE city", "CREATE TABLE country", "CREATE TABLE countrylanguage",

@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -23,8 +24,10 @@ import (
 
 // ExportFailureEventIDs are the RDS events that mean an export did not
 // finish (RDS-EVENT-0159/0160 for DB snapshots, 0162/0163 for cluster
-// snapshots).
-var ExportFailureEventIDs = []string{"RDS-EVENT-0159", "RDS-EVENT-0160", "RDS-EVENT-0162", "RDS-EVENT-0163"}
+// snapshots). A new slice on every call.
+func ExportFailureEventIDs() []string {
+	return []string{"RDS-EVENT-0159", "RDS-EVENT-0160", "RDS-EVENT-0162", "RDS-EVENT-0163"}
+}
 
 // Props configures Monitoring.
 type Props struct {
@@ -66,16 +69,23 @@ func (m *Monitoring) Rules() []awsevents.Rule { return m.rules }
 
 var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 
-// New creates Monitoring. It returns an error naming the bad value when
-// props are invalid.
+// New creates Monitoring. When props are invalid it returns one error
+// joining a message per bad prop, each naming the bad value.
 func New(scope constructs.Construct, id string, props *Props) (*Monitoring, error) {
-	if props == nil || len(props.StateMachines) == 0 {
-		return nil, fmt.Errorf("monitoring: StateMachines is required")
+	if props == nil {
+		props = &Props{}
+	}
+	var errs []error
+	if len(props.StateMachines) == 0 {
+		errs = append(errs, fmt.Errorf("monitoring: StateMachines is required"))
 	}
 	for _, e := range props.Emails {
 		if !emailRE.MatchString(e) {
-			return nil, fmt.Errorf("monitoring: Emails must be e-mail addresses, got %q", e)
+			errs = append(errs, fmt.Errorf("monitoring: Emails must be e-mail addresses, got %q", e))
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	m := &Monitoring{}
 	constructs.NewConstruct_Override(m, scope, jsii.String(id))
@@ -139,7 +149,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 			EventPattern: &awsevents.EventPattern{
 				Source:     jsii.Strings("aws.rds"),
 				DetailType: jsii.Strings("RDS DB Snapshot Event", "RDS DB Cluster Snapshot Event"),
-				Detail:     &map[string]interface{}{"EventID": ExportFailureEventIDs},
+				Detail:     &map[string]interface{}{"EventID": ExportFailureEventIDs()},
 			},
 			Targets: &[]awsevents.IRuleTarget{target},
 		}))

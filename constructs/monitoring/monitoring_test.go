@@ -1,6 +1,7 @@
 package monitoring_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -87,6 +88,18 @@ func TestNew_rejectsBadProps(t *testing.T) {
 	sm := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("S"), jsii.String("arn:aws:states:ap-northeast-1:111122223333:stateMachine:x"))
 	_, err = monitoring.New(stack, "B", &monitoring.Props{StateMachines: map[string]sfn.IStateMachine{"X": sm}, Emails: []string{"not-an-address"}})
 	assert.ErrorContains(t, err, `got "not-an-address"`)
+}
+
+func TestNew_reportsEveryBadPropAtOnce(t *testing.T) {
+	// GIVEN no state machine and two bad e-mail addresses WHEN Monitoring is created
+	_, err := monitoring.New(cdktest.NewStack("AllBad"), "M", &monitoring.Props{Emails: []string{"ops", "on-call@"}})
+	// THEN the one error names all three, each on its own line
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		"monitoring: StateMachines is required",
+		`monitoring: Emails must be e-mail addresses, got "ops"`,
+		`monitoring: Emails must be e-mail addresses, got "on-call@"`,
+	}, strings.Split(err.Error(), "\n"))
 }
 
 func TestNew_bringYourOwnTopic(t *testing.T) {

@@ -1,12 +1,13 @@
 package rdsexport
 
 import (
+	"errors"
 	"fmt"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -116,82 +117,90 @@ type settings struct {
 	timeout       awscdk.Duration
 }
 
+// settings applies defaults and checks every prop; the error joins one
+// message per bad prop (errors.Join), each naming the bad value.
 func (p *Props) settings() (*settings, error) {
 	if p == nil {
 		return nil, fmt.Errorf("rdsexport: props are required")
 	}
 	s := &settings{Props: *p}
+	var errs []error
 	if p.ExportBucket == nil {
-		return nil, fmt.Errorf("rdsexport: ExportBucket is required")
+		errs = append(errs, fmt.Errorf("rdsexport: ExportBucket is required"))
 	}
 	if p.ExportKey == nil {
-		return nil, fmt.Errorf("rdsexport: ExportKey is required")
+		errs = append(errs, fmt.Errorf("rdsexport: ExportKey is required"))
 	}
 	if p.CopyStateMachine == nil {
-		return nil, fmt.Errorf("rdsexport: CopyStateMachine is required")
+		errs = append(errs, fmt.Errorf("rdsexport: CopyStateMachine is required"))
 	}
 	for _, c := range p.Clusters {
 		s.clusterIDs = append(s.clusterIDs, *c.ClusterIdentifier())
 	}
 	for _, id := range p.ClusterIdentifiers {
-		if err := checkDBIdentifier("cluster identifier", id); err != nil {
-			return nil, err
-		}
+		errs = append(errs, checkDBIdentifier("cluster identifier", id))
 		s.clusterIDs = append(s.clusterIDs, id)
 	}
 	for _, i := range p.Instances {
 		s.instanceIDs = append(s.instanceIDs, *i.InstanceIdentifier())
 	}
 	for _, id := range p.InstanceIdentifiers {
-		if err := checkDBIdentifier("instance identifier", id); err != nil {
-			return nil, err
-		}
+		errs = append(errs, checkDBIdentifier("instance identifier", id))
 		s.instanceIDs = append(s.instanceIDs, id)
 	}
 	if len(s.clusterIDs)+len(s.instanceIDs) == 0 {
-		return nil, fmt.Errorf("rdsexport: at least one source is required: set Clusters, ClusterIdentifiers, Instances or InstanceIdentifiers")
+		errs = append(errs, fmt.Errorf("rdsexport: at least one source is required: set Clusters, ClusterIdentifiers, Instances or InstanceIdentifiers"))
 	}
-	if err := checkS3Prefix(p.S3Prefix); err != nil {
-		return nil, err
-	}
+	errs = append(errs, checkS3Prefix(p.S3Prefix))
 	for _, e := range p.ExportOnly {
 		if strings.TrimSpace(e) == "" || strings.Count(e, ".") > 2 && !sfnkit.Unresolved(e) {
-			return nil, fmt.Errorf("rdsexport: ExportOnly entries must be \"database\", \"database.schema\" or \"database.schema.table\", got %q", e)
+			errs = append(errs, fmt.Errorf("rdsexport: ExportOnly entries must be \"database\", \"database.schema\" or \"database.schema.table\", got %q", e))
 		}
 	}
 	if p.ExportIDPrefix != "" {
 		if len(p.ExportIDPrefix) > maxPrefixLen || !exportIDPrefixRE.MatchString(p.ExportIDPrefix) {
-			return nil, fmt.Errorf("rdsexport: export id prefix must start with a letter and hold at most %d letters, digits or single hyphens, not ending with a hyphen, got %q", maxPrefixLen, p.ExportIDPrefix)
+			errs = append(errs, fmt.Errorf("rdsexport: export id prefix must start with a letter and hold at most %d letters, digits or single hyphens, not ending with a hyphen, got %q", maxPrefixLen, p.ExportIDPrefix))
 		}
 	}
-
-	var err error
-	poll := orDefault(p.PollInterval, awscdk.Duration_Minutes(jsii.Number(1)))
-	if s.pollSeconds, err = sfnkit.Seconds("rdsexport: PollInterval", poll); err != nil {
+	errs = append(errs, s.checkDurations()...)
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
-	}
-	if s.pollSeconds < 10 {
-		return nil, fmt.Errorf("rdsexport: PollInterval must be at least 10 seconds, got %s", *poll.ToHumanString())
-	}
-	exportTimeout := orDefault(p.ExportTimeout, awscdk.Duration_Hours(jsii.Number(24)))
-	if s.exportSeconds, err = sfnkit.Seconds("rdsexport: ExportTimeout", exportTimeout); err != nil {
-		return nil, err
-	}
-	s.timeout = orDefault(p.Timeout, awscdk.Duration_Hours(jsii.Number(48)))
-	timeoutSeconds, err := sfnkit.Seconds("rdsexport: Timeout", s.timeout)
-	if err != nil {
-		return nil, err
-	}
-	if timeoutSeconds <= s.exportSeconds {
-		return nil, fmt.Errorf("rdsexport: Timeout (%s) must be longer than ExportTimeout (%s) to leave time for the copy", *s.timeout.ToHumanString(), *exportTimeout.ToHumanString())
-	}
-	polls := (s.exportSeconds + s.pollSeconds - 1) / s.pollSeconds
-	if events := polls*eventsPerPoll + eventsReserved; events > maxHistoryEvents {
-		minPoll := s.exportSeconds * eventsPerPoll / (maxHistoryEvents - eventsReserved)
-		return nil, fmt.Errorf("rdsexport: ExportTimeout %s with PollInterval %s needs up to %d history events per execution, over Step Functions' limit of %d: set PollInterval to at least %d seconds or shorten ExportTimeout",
-			*exportTimeout.ToHumanString(), *poll.ToHumanString(), events, maxHistoryEvents, minPoll+1)
 	}
 	return s, nil
+}
+
+// checkDurations sets the poll interval, export timeout and timeout, and
+// checks them alone and together (the history budget); a check that needs
+// a value which is itself bad is skipped.
+func (s *settings) checkDurations() []error {
+	var errs []error
+	poll := orDefault(s.PollInterval, awscdk.Duration_Minutes(jsii.Number(1)))
+	pollSeconds, pollErr := sfnkit.Seconds("rdsexport: PollInterval", poll)
+	if pollErr != nil {
+		errs = append(errs, pollErr)
+	} else if pollSeconds < 10 {
+		pollErr = fmt.Errorf("rdsexport: PollInterval must be at least 10 seconds, got %s", *poll.ToHumanString())
+		errs = append(errs, pollErr)
+	}
+	exportTimeout := orDefault(s.ExportTimeout, awscdk.Duration_Hours(jsii.Number(24)))
+	exportSeconds, exportErr := sfnkit.Seconds("rdsexport: ExportTimeout", exportTimeout)
+	errs = append(errs, exportErr)
+	s.timeout = orDefault(s.Timeout, awscdk.Duration_Hours(jsii.Number(48)))
+	timeoutSeconds, timeoutErr := sfnkit.Seconds("rdsexport: Timeout", s.timeout)
+	errs = append(errs, timeoutErr)
+	if exportErr == nil && timeoutErr == nil && timeoutSeconds <= exportSeconds {
+		errs = append(errs, fmt.Errorf("rdsexport: Timeout (%s) must be longer than ExportTimeout (%s) to leave time for the copy", *s.timeout.ToHumanString(), *exportTimeout.ToHumanString()))
+	}
+	if pollErr == nil && exportErr == nil {
+		polls := (exportSeconds + pollSeconds - 1) / pollSeconds
+		if events := polls*eventsPerPoll + eventsReserved; events > maxHistoryEvents {
+			minPoll := exportSeconds * eventsPerPoll / (maxHistoryEvents - eventsReserved)
+			errs = append(errs, fmt.Errorf("rdsexport: ExportTimeout %s with PollInterval %s needs up to %d history events per execution, over Step Functions' limit of %d: set PollInterval to at least %d seconds or shorten ExportTimeout",
+				*exportTimeout.ToHumanString(), *poll.ToHumanString(), events, maxHistoryEvents, minPoll+1))
+		}
+	}
+	s.pollSeconds, s.exportSeconds = pollSeconds, exportSeconds
+	return errs
 }
 
 func checkDBIdentifier(what, id string) error {

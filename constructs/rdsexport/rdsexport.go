@@ -2,6 +2,7 @@ package rdsexport
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -120,11 +121,11 @@ func newExportRole(scope constructs.Construct, s *settings) awsiam.Role {
 		objects = s.S3Prefix + "/*"
 	}
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   sfnkit.Strings("s3:ListBucket", "s3:GetBucketLocation"),
+		Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
 		Resources: &[]*string{s.ExportBucket.BucketArn()},
 	}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   sfnkit.Strings("s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"),
+		Actions:   jsii.Strings("s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"),
 		Resources: &[]*string{s.ExportBucket.ArnForObjects(jsii.String(objects))},
 	}))
 	s.ExportKey.GrantEncryptDecrypt(role)
@@ -136,7 +137,7 @@ func newExportRole(scope constructs.Construct, s *settings) awsiam.Role {
 // API reference lists for the caller.
 func grantStartExport(sm sfn.StateMachine, exportRole awsiam.IRole, s *settings) {
 	exportRole.GrantPassRole(sm.Role())
-	s.ExportKey.Grant(sm.Role(), *sfnkit.Strings(
+	s.ExportKey.Grant(sm.Role(), *jsii.Strings(
 		"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
 		"kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant")...)
 }
@@ -159,8 +160,8 @@ func newRule(scope constructs.Construct, sm sfn.StateMachine, s *settings) (awse
 	rule := awsevents.NewRule(scope, jsii.String("SnapshotCreated"), &awsevents.RuleProps{
 		Description: jsii.String("Starts an export for every snapshot created of the configured RDS sources"),
 		EventPattern: &awsevents.EventPattern{
-			Source:     sfnkit.Strings("aws.rds"),
-			DetailType: sfnkit.Strings(detailTypes...),
+			Source:     jsii.Strings("aws.rds"),
+			DetailType: jsii.Strings(detailTypes...),
 			Detail:     &map[string]interface{}{"EventID": eventIDs},
 		},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(sm, &awseventstargets.SfnStateMachineProps{
@@ -269,19 +270,21 @@ func (r *RdsExport) describeSnapshot(s *settings, name, action, idArg, kind, res
 		Outputs:      sfnkit.Expr("$states.input"),
 	})
 	task.AddRetry(rdsTransientRetry())
-	task.AddCatch(failed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	task.AddCatch(failed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL")})
 	return task
 }
 
 // rdsTransientRetry retries throttling and other errors RDS reports without
 // a modelled name, briefly.
 func rdsTransientRetry() *sfn.RetryProps {
-	return sfnkit.Retry(5, 6, 120, rdsTransientErrors...)
+	return sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 6, MaxDelay: 2 * time.Minute}, rdsTransientErrors()...)
 }
 
 // rdsTransientErrors: throttling, the export quota and other errors RDS
 // reports without a modelled name, and network trouble.
-var rdsTransientErrors = []string{"Rds.RdsException", "Rds.ThrottlingException", "Rds.SdkClientException"}
+func rdsTransientErrors() []string {
+	return []string{"Rds.RdsException", "Rds.ThrottlingException", "Rds.SdkClientException"}
+}
 
 func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainable {
 	args := map[string]interface{}{
@@ -313,7 +316,7 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 	// RDS's message, not its code. A few quick retries ride out throttling;
 	// then "Count running exports" tells the quota (5 exports running) from a
 	// permanent error, which fails the run within minutes.
-	start.AddRetry(sfnkit.Retry(15, 4, 60, rdsTransientErrors...))
+	start.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 15 * time.Second, MaxAttempts: 4, MaxDelay: time.Minute}, rdsTransientErrors()...))
 	alreadyStarted := sfn.Pass_Jsonata(r, jsii.String("Export already started"), &sfn.PassJsonataProps{
 		Comment: jsii.String("A redelivered event: follow the export the first delivery started"),
 		Assign:  ptrMap(deadlineAssign(s.exportSeconds)),
@@ -325,14 +328,14 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 	})
 	remember := ptrMap(map[string]interface{}{"startError": sfnkit.Expr("$states.errorOutput")})
 	start.AddCatch(alreadyStarted, &sfn.CatchProps{
-		Errors: sfnkit.Strings("Rds.ExportTaskAlreadyExistsException", "Rds.ExportTaskAlreadyExistsFault"),
+		Errors: jsii.Strings("Rds.ExportTaskAlreadyExistsException", "Rds.ExportTaskAlreadyExistsFault"),
 	})
 	countRunning := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Count running exports"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
 		Comment:      jsii.String("StartExportTask failed: is it the account's concurrent-exports quota?"),
 		Service:      jsii.String("rds"),
 		Action:       jsii.String("describeExportTasks"),
 		IamAction:    jsii.String("rds:DescribeExportTasks"),
-		IamResources: sfnkit.Strings("*"),
+		IamResources: jsii.Strings("*"),
 		Parameters: &map[string]interface{}{
 			// DescribeExportTasks filter "status": lowercase values (RDS API reference).
 			"Filters":    []interface{}{map[string]interface{}{"Name": "status", "Values": []interface{}{"starting", "in_progress", "canceling"}}},
@@ -340,9 +343,9 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 		},
 	})
 	countRunning.AddRetry(rdsTransientRetry())
-	countRunning.AddCatch(startFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
-	start.AddCatch(countRunning, &sfn.CatchProps{Errors: sfnkit.Strings("Rds.RdsException"), Assign: remember})
-	start.AddCatch(startFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL"), Assign: remember})
+	countRunning.AddCatch(startFailed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL")})
+	start.AddCatch(countRunning, &sfn.CatchProps{Errors: jsii.Strings("Rds.RdsException"), Assign: remember})
+	start.AddCatch(startFailed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})
 	waitForSlot := sfn.Wait_Jsonata(r, jsii.String("Wait for an export slot"), &sfn.WaitJsonataProps{
 		Time: sfn.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(float64(quotaWaitSeconds)))),
 	})
@@ -357,7 +360,7 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 		Service:      jsii.String("rds"),
 		Action:       jsii.String("describeExportTasks"),
 		IamAction:    jsii.String("rds:DescribeExportTasks"),
-		IamResources: sfnkit.Strings("*"),
+		IamResources: jsii.Strings("*"),
 		Parameters: &map[string]interface{}{
 			"ExportTaskIdentifier": sfnkit.Expr("$exportTaskIdentifier"),
 		},
@@ -366,7 +369,7 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 	describe.AddCatch(sfn.Fail_Jsonata(r, jsii.String("Export not described"), &sfn.FailJsonataProps{
 		Error: sfnkit.ExprPtr(`$states.input.Error`),
 		Cause: sfnkit.ExprPtr(`'DescribeExportTasks ' & $exportTaskIdentifier & ' failed: ' & $states.input.Cause`),
-	}), &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	}), &sfn.CatchProps{Errors: jsii.Strings("States.ALL")})
 
 	wait := sfn.Wait_Jsonata(r, jsii.String("Wait for export"), &sfn.WaitJsonataProps{
 		Time: sfn.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(float64(s.pollSeconds)))),
@@ -426,7 +429,7 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		}),
 		Outputs: sfnkit.Expr(`$states.input`),
 	})
-	copyTask.AddRetry(sfnkit.Retry(5, 6, 0, sfnkit.StartExecutionErrors...))
+	copyTask.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 6}, sfnkit.StartExecutionErrors()...))
 	copyFailed := sfn.Fail_Jsonata(r, jsii.String("Copy failed"), &sfn.FailJsonataProps{
 		Error: jsii.String("CopyFailed"),
 		Cause: sfnkit.ExprPtr(`'copy of export ' & $exportTaskIdentifier & ' failed: ' & $states.input.Error & ': ' & $states.input.Cause`),
@@ -446,8 +449,8 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		IamResources: &[]*string{copyExecutionsArn(r, s.CopyStateMachine)},
 	})
 	// aws-sdk integrations name errors after the service in the Resource: "Sfn.…"
-	earlier.AddRetry(sfnkit.Retry(5, 4, 0, "Sfn.SfnException", "Sfn.SdkClientException"))
-	earlier.AddCatch(copyFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	earlier.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 4}, "Sfn.SfnException", "Sfn.SdkClientException"))
+	earlier.AddCatch(copyFailed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL")})
 	alreadyCopied := sfn.Succeed_Jsonata(r, jsii.String("Already copied"), &sfn.SucceedJsonataProps{
 		Outputs: sfnkit.Expr(`{'status': 'ALREADY_COPIED', 'exportTaskIdentifier': $exportTaskIdentifier,
   'sourceIdentifier': $snapshot.sourceIdentifier, 'snapshotArn': $snapshot.snapshotArn,
@@ -469,12 +472,12 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		},
 		Outputs: sfnkit.Expr(`{'announced': $states.result.FailedEntryCount = 0, 'putEvents': $states.result}`),
 	})
-	announce.AddRetry(sfnkit.Retry(2, 6, 0, "EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException"))
+	announce.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 2 * time.Second, MaxAttempts: 6}, "EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException"))
 	announceFailed := sfn.Fail_Jsonata(r, jsii.String("Announcement failed"), &sfn.FailJsonataProps{
 		Error: jsii.String("AnnouncementFailed"),
 		Cause: sfnkit.ExprPtr(`'export ' & $exportTaskIdentifier & ' is copied, but the event announcing it was not accepted (a redelivery of the snapshot event announces again): ' & $string($states.input)`),
 	})
-	announce.AddCatch(announceFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	announce.AddCatch(announceFailed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL")})
 
 	earlierOK := sfn.Choice_Jsonata(r, jsii.String("Earlier copy succeeded?"), nil)
 	earlierOK.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.Status = 'SUCCEEDED'`)), announce, &sfn.ChoiceTransitionOptions{
@@ -487,9 +490,9 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 	earlierOK.Otherwise(earlierFailed)
 
 	copyTask.AddCatch(earlier.Next(earlierOK), &sfn.CatchProps{
-		Errors: sfnkit.Strings("StepFunctions.ExecutionAlreadyExistsException"),
+		Errors: jsii.Strings("StepFunctions.ExecutionAlreadyExistsException"),
 	})
-	copyTask.AddCatch(copyFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	copyTask.AddCatch(copyFailed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL")})
 
 	announced := sfn.Choice_Jsonata(r, jsii.String("Announced?"), nil)
 	done := sfn.Succeed_Jsonata(r, jsii.String("Exported and copied"), &sfn.SucceedJsonataProps{

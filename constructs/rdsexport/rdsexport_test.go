@@ -325,6 +325,25 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 	}
 }
 
+func TestNew_reportsEveryBadPropAtOnce(t *testing.T) {
+	// GIVEN props with a bad cluster identifier, a missing key and a poll interval too short
+	stack := cdktest.NewStack("AllBad")
+	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("B"), jsii.String("export-bucket"))
+	copySM := sfn.StateMachine_FromStateMachineArn(stack, jsii.String("C"), jsii.String(copyArn))
+	// WHEN the construct is created
+	_, err := rdsexport.New(stack, "Export", &rdsexport.Props{
+		ClusterIdentifiers: []string{"analytics_db"}, ExportBucket: bucket, CopyStateMachine: copySM,
+		PollInterval: awscdk.Duration_Seconds(jsii.Number(5)),
+	})
+	// THEN the one error names all three, each on its own line
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		"rdsexport: ExportKey is required",
+		`rdsexport: cluster identifier must be 1-63 letters, digits or single hyphens starting with a letter and not ending with a hyphen, got "analytics_db"`,
+		"rdsexport: PollInterval must be at least 10 seconds, got 5 seconds",
+	}, strings.Split(err.Error(), "\n"))
+}
+
 func TestNew_bringYourOwnExportRole(t *testing.T) {
 	// GIVEN an existing export role WHEN it is passed in
 	stack := cdktest.NewStack("Byo")

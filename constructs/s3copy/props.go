@@ -1,6 +1,7 @@
 package s3copy
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -81,9 +82,8 @@ const (
 	// Express's 5 minutes: 500 files of up to 256 MiB, 40 at a time.
 	DefaultMultipartThresholdBytes = 256 << 20
 
-	mib           = 1 << 20
-	maxCopyObject = 5 << 30 // CopyObject's and a part's upper limit
-	minPartSize   = 5 * mib
+	maxCopyObjectBytes = 5 << 30 // CopyObject's and a part's upper limit
+	minPartSizeBytes   = 5 << 20
 	// maxBatchBytes bounds a batch's Items (ItemReader items, about the key
 	// length plus 110 bytes each). classify.jsonata's records are at most
 	// twice that (key, destination key, size and kind), so a child's
@@ -104,16 +104,19 @@ type settings struct {
 	timeout awscdk.Duration
 }
 
+// settings applies defaults and checks every prop; the error joins one
+// message per bad prop (errors.Join), each naming the bad value.
 func (p *Props) settings() (*settings, error) {
 	if p == nil {
 		return nil, fmt.Errorf("s3copy: props are required")
 	}
 	s := &settings{Props: *p}
+	var errs []error
 	if p.SourceBucket == nil {
-		return nil, fmt.Errorf("s3copy: SourceBucket is required")
+		errs = append(errs, fmt.Errorf("s3copy: SourceBucket is required"))
 	}
 	if p.DestinationBucket == nil {
-		return nil, fmt.Errorf("s3copy: DestinationBucket is required")
+		errs = append(errs, fmt.Errorf("s3copy: DestinationBucket is required"))
 	}
 	if s.PartitionKey == "" {
 		s.PartitionKey = DefaultPartitionKey
@@ -134,45 +137,48 @@ func (p *Props) settings() (*settings, error) {
 		s.MultipartThresholdBytes = DefaultMultipartThresholdBytes
 	}
 	if strings.ContainsAny(s.PartitionKey, "/=") || strings.TrimSpace(s.PartitionKey) != s.PartitionKey {
-		return nil, fmt.Errorf("s3copy: PartitionKey must not contain '/', '=' or surrounding spaces, got %q", s.PartitionKey)
+		errs = append(errs, fmt.Errorf("s3copy: PartitionKey must not contain '/', '=' or surrounding spaces, got %q", s.PartitionKey))
 	}
 	if strings.Contains(s.PartitionValuePicture, "/") {
-		return nil, fmt.Errorf("s3copy: PartitionValuePicture must not produce '/', got %q", s.PartitionValuePicture)
+		errs = append(errs, fmt.Errorf("s3copy: PartitionValuePicture must not produce '/', got %q", s.PartitionValuePicture))
 	}
 	if !strings.Contains(s.PartitionValuePicture, "[") {
-		return nil, fmt.Errorf("s3copy: PartitionValuePicture must hold at least one [component] of the snapshot time, got %q", s.PartitionValuePicture)
+		errs = append(errs, fmt.Errorf("s3copy: PartitionValuePicture must hold at least one [component] of the snapshot time, got %q", s.PartitionValuePicture))
 	}
 	for _, pf := range []struct{ name, value string }{{"DestinationPrefix", s.DestinationPrefix}, {"MetadataPrefix", s.MetadataPrefix}} {
 		if sfnkit.Unresolved(pf.value) {
 			continue
 		}
 		if strings.HasPrefix(pf.value, "/") || strings.Contains(pf.value, "//") {
-			return nil, fmt.Errorf("s3copy: %s must not start with '/' nor contain '//', got %q", pf.name, pf.value)
+			errs = append(errs, fmt.Errorf("s3copy: %s must not start with '/' nor contain '//', got %q", pf.name, pf.value))
 		}
 	}
 	if strings.Trim(s.MetadataPrefix, "/") == "" {
-		return nil, fmt.Errorf("s3copy: MetadataPrefix must name a folder, got %q", s.MetadataPrefix)
+		errs = append(errs, fmt.Errorf("s3copy: MetadataPrefix must name a folder, got %q", s.MetadataPrefix))
 	}
 	if s.MaxConcurrency < 1 || s.MaxConcurrency > 10000 {
-		return nil, fmt.Errorf("s3copy: MaxConcurrency must be between 1 and 10000, got %d", s.MaxConcurrency)
+		errs = append(errs, fmt.Errorf("s3copy: MaxConcurrency must be between 1 and 10000, got %d", s.MaxConcurrency))
 	}
 	if s.ItemsPerBatch < 1 || s.ItemsPerBatch > 1000 {
-		return nil, fmt.Errorf("s3copy: ItemsPerBatch must be between 1 and 1000, got %d", s.ItemsPerBatch)
+		errs = append(errs, fmt.Errorf("s3copy: ItemsPerBatch must be between 1 and 1000, got %d", s.ItemsPerBatch))
 	}
-	if s.MultipartThresholdBytes < minPartSize || s.MultipartThresholdBytes > maxCopyObject {
-		return nil, fmt.Errorf("s3copy: MultipartThresholdBytes must be between %d (5 MiB) and %d (5 GiB) bytes, got %d", minPartSize, int64(maxCopyObject), s.MultipartThresholdBytes)
+	if s.MultipartThresholdBytes < minPartSizeBytes || s.MultipartThresholdBytes > maxCopyObjectBytes {
+		errs = append(errs, fmt.Errorf("s3copy: MultipartThresholdBytes must be between %d (5 MiB) and %d (5 GiB) bytes, got %d", minPartSizeBytes, int64(maxCopyObjectBytes), s.MultipartThresholdBytes))
 	}
 	if s.DestinationAccount != "" && !sfnkit.Unresolved(s.DestinationAccount) && !accountRE.MatchString(s.DestinationAccount) {
-		return nil, fmt.Errorf("s3copy: DestinationAccount must be a 12-digit account id, got %q", s.DestinationAccount)
+		errs = append(errs, fmt.Errorf("s3copy: DestinationAccount must be a 12-digit account id, got %q", s.DestinationAccount))
 	}
 	if s.RoleNamePrefix != "" && !roleNamePrefixRE.MatchString(s.RoleNamePrefix) {
-		return nil, fmt.Errorf("s3copy: RoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", s.RoleNamePrefix)
+		errs = append(errs, fmt.Errorf("s3copy: RoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", s.RoleNamePrefix))
 	}
 	s.timeout = p.Timeout
 	if s.timeout == nil {
 		s.timeout = awscdk.Duration_Hours(jsii.Number(24))
 	}
 	if _, err := sfnkit.Seconds("s3copy: Timeout", s.timeout); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return s, nil

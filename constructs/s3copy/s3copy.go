@@ -2,6 +2,7 @@ package s3copy
 
 import (
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -130,7 +131,7 @@ func destinationObjects(s *settings) *string {
 
 func readSource(s *settings) *[]awsiam.PolicyStatement {
 	return &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   sfnkit.Strings("s3:GetObject"),
+		Actions:   jsii.Strings("s3:GetObject"),
 		Resources: &[]*string{sourceObjects(s)},
 	})}
 }
@@ -158,8 +159,8 @@ func encryption(s *settings, args map[string]interface{}) *map[string]interface{
 // s3Retry retries transient S3 errors: throttling (503 SlowDown) and server errors
 // arrive as S3.S3Exception, network trouble as S3.SdkClientException.
 // Anything else fails the copy of that object, and so the run.
-func s3Retry(attempts, maxDelaySeconds float64) *sfn.RetryProps {
-	return sfnkit.Retry(1, attempts, maxDelaySeconds, "S3.S3Exception", "S3.SdkClientException")
+func s3Retry(attempts int, maxDelay time.Duration) *sfn.RetryProps {
+	return sfnkit.Retry(sfnkit.Backoff{Interval: time.Second, MaxAttempts: attempts, MaxDelay: maxDelay}, "S3.S3Exception", "S3.SdkClientException")
 }
 
 func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStateMachine) sfn.IChainable {
@@ -297,7 +298,7 @@ func copyEach(scope constructs.Construct, s *settings, classifyName, mapName, ta
 		// One byte per copied object in the inline Map's result, whatever the key.
 		Outputs: sfnkit.Expr("1"),
 	})
-	copyObject.AddRetry(s3Retry(8, 30))
+	copyObject.AddRetry(s3Retry(8, 30*time.Second))
 	each.ItemProcessor(copyObject, nil)
 	return classifyBatch(scope, classifyName).Next(each)
 }
@@ -321,7 +322,7 @@ func multipartEach(scope constructs.Construct, s *settings, multipart sfn.IState
 }`))),
 		Outputs: sfnkit.Expr("1"),
 	})
-	start.AddRetry(sfnkit.Retry(5, 6, 0, sfnkit.StartExecutionErrors...))
+	start.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 6}, sfnkit.StartExecutionErrors()...))
 	each.ItemProcessor(start, nil)
 	return classifyBatch(scope, "Classify large batch").Next(each)
 }
@@ -366,7 +367,7 @@ func tableManifest(scope constructs.Construct, s *settings) manifestStates {
 		IamResources: &[]*string{destinationObjects(s)},
 		Assign:       &map[string]interface{}{"pages": sfnkit.Expr("$pages + 1"), "tables": sfnkit.Expr("$tables + $count($found)")},
 	})
-	writePage.AddRetry(s3Retry(8, 30))
+	writePage.AddRetry(s3Retry(8, 30*time.Second))
 	moreTables := sfn.Choice_Jsonata(scope, jsii.String("More tables?"), nil)
 	listed := sfn.Succeed_Jsonata(scope, jsii.String("Tables listed"), &sfn.SucceedJsonataProps{
 		Outputs: sfnkit.Expr(`{'tables': $tables, 'pages': $pages}`),
@@ -412,7 +413,7 @@ func listObjectsState(scope constructs.Construct, name, arguments string, assign
 			"Assign":    assign,
 		},
 	})
-	st.AddRetry(s3Retry(8, 30))
+	st.AddRetry(s3Retry(8, 30*time.Second))
 	return st
 }
 
@@ -437,8 +438,8 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		}),
 		IamResources: objects,
 	})
-	abort.AddRetry(s3Retry(6, 30))
-	abort.AddCatch(failed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	abort.AddRetry(s3Retry(6, 30*time.Second))
+	abort.AddCatch(failed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL")})
 	abort.Next(failed)
 	remember := &map[string]interface{}{"failure": sfnkit.Expr("$states.errorOutput")}
 
@@ -459,8 +460,8 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		IamResources: objects,
 		Assign:       &map[string]interface{}{"uploadId": sfnkit.Expr("$states.result.UploadId")},
 	})
-	create.AddRetry(s3Retry(6, 30))
-	create.AddCatch(failed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL"), Assign: remember})
+	create.AddRetry(s3Retry(6, 30*time.Second))
+	create.AddCatch(failed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})
 
 	copyParts := sfn.Map_Jsonata(scope, jsii.String("Copy parts"), &sfn.MapJsonataProps{
 		Items:          sfn.ProvideItems_Jsonata(sfnkit.ExprPtr("$parts")),
@@ -482,9 +483,9 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		AdditionalIamStatements: readSource(s),
 		Outputs:                 sfnkit.Expr(`{'ETag': $states.result.CopyPartResult.ETag, 'PartNumber': $states.input.PartNumber}`),
 	})
-	copyPart.AddRetry(s3Retry(8, 60))
+	copyPart.AddRetry(s3Retry(8, time.Minute))
 	copyParts.ItemProcessor(copyPart, nil)
-	copyParts.AddCatch(abort, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL"), Assign: remember})
+	copyParts.AddCatch(abort, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})
 
 	complete := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String("Complete upload"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
 		Service:   jsii.String("s3"),
@@ -499,8 +500,8 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		IamResources: objects,
 		Outputs:      sfnkit.Expr(`{'key': $copy.destinationKey, 'parts': $count($parts)}`),
 	})
-	complete.AddRetry(s3Retry(6, 30))
-	complete.AddCatch(abort, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL"), Assign: remember})
+	complete.AddRetry(s3Retry(6, 30*time.Second))
+	complete.AddCatch(abort, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})
 
 	done := sfn.Succeed_Jsonata(scope, jsii.String("Large file copied"), nil)
 	return plan.Next(create).Next(copyParts).Next(complete).Next(done)

@@ -2,6 +2,7 @@ package s3copy_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -258,4 +259,19 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+func TestNew_reportsEveryBadPropAtOnce(t *testing.T) {
+	// GIVEN props without a source bucket, with a bad partition key and a batch too large
+	stack := cdktest.NewStack("AllBad")
+	dest := awss3.Bucket_FromBucketName(stack, jsii.String("D"), jsii.String("analytics-bucket"))
+	// WHEN the construct is created
+	_, err := s3copy.New(stack, "Copy", &s3copy.Props{DestinationBucket: dest, PartitionKey: "dt/x", ItemsPerBatch: 5000})
+	// THEN the one error names all three, each on its own line
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		"s3copy: SourceBucket is required",
+		`s3copy: PartitionKey must not contain '/', '=' or surrounding spaces, got "dt/x"`,
+		"s3copy: ItemsPerBatch must be between 1 and 1000, got 5000",
+	}, strings.Split(err.Error(), "\n"))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -57,9 +58,6 @@ func QuoteList(ss []string) string {
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }
-
-// Strings converts a Go slice to the jsii form.
-func Strings(ss ...string) *[]*string { return jsii.Strings(ss...) }
 
 // MachineOptions configures NewStateMachine.
 type MachineOptions struct {
@@ -143,8 +141,8 @@ func GrantLogsService(key awskms.IKey) {
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchLogs"),
 		Principals: &[]awsiam.IPrincipal{principal},
-		Actions:    Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
-		Resources:  Strings("*"),
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]interface{}{
 			"ArnLike": map[string]interface{}{
 				"kms:EncryptionContext:aws:logs:arn": awscdk.Fn_Join(jsii.String(""), &[]*string{
@@ -177,22 +175,35 @@ func Seconds(prop string, d awscdk.Duration) (int64, error) {
 }
 
 // StartExecutionErrors are the transient errors of the states:startExecution
-// integration (throttling, the open-executions quota, the network).
-var StartExecutionErrors = []string{"StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException", "StepFunctions.ExecutionLimitExceededException"}
+// integration (throttling, the open-executions quota, the network). A
+// function, so that no caller can change another's list.
+func StartExecutionErrors() []string {
+	return []string{"StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException", "StepFunctions.ExecutionLimitExceededException"}
+}
 
-// Retry is the project's one retry shape: exponential backoff (rate 2) with
-// full jitter, from intervalSeconds, at most attempts times, each wait capped
-// at maxDelaySeconds (0: no cap).
-func Retry(intervalSeconds, attempts, maxDelaySeconds float64, errors ...string) *awsstepfunctions.RetryProps {
+// Backoff is the project's one retry shape: exponential backoff (rate 2)
+// with full jitter. Step Functions counts the interval and the delay cap in
+// whole seconds.
+type Backoff struct {
+	// Interval before the first retry; at least one second.
+	Interval time.Duration
+	// MaxAttempts is the number of retries.
+	MaxAttempts int
+	// MaxDelay caps each wait. Zero: no cap.
+	MaxDelay time.Duration
+}
+
+// Retry retries errors with backoff b.
+func Retry(b Backoff, errors ...string) *awsstepfunctions.RetryProps {
 	r := &awsstepfunctions.RetryProps{
-		Errors:         Strings(errors...),
-		Interval:       awscdk.Duration_Seconds(jsii.Number(intervalSeconds)),
+		Errors:         jsii.Strings(errors...),
+		Interval:       awscdk.Duration_Seconds(jsii.Number(b.Interval.Seconds())),
 		BackoffRate:    jsii.Number(2),
-		MaxAttempts:    jsii.Number(attempts),
+		MaxAttempts:    jsii.Number(b.MaxAttempts),
 		JitterStrategy: awsstepfunctions.JitterType_FULL,
 	}
-	if maxDelaySeconds > 0 {
-		r.MaxDelay = awscdk.Duration_Seconds(jsii.Number(maxDelaySeconds))
+	if b.MaxDelay > 0 {
+		r.MaxDelay = awscdk.Duration_Seconds(jsii.Number(b.MaxDelay.Seconds()))
 	}
 	return r
 }
