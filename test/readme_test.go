@@ -2,8 +2,10 @@ package test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/snapshotlake/snapshotlake/internal/docgen"
@@ -53,4 +55,29 @@ func TestReadme_architectureDiagramMatchesTheSynthesizedDefinitions(t *testing.T
 		t.Fatal(err)
 	}
 	readmeBlock(t, docgen.DiagramBlock, want)
+}
+
+// GIVEN the library's Example_app (constructs/rdsexport), which go test runs
+// WHEN docgen renders it as a CDK app's main.go
+// THEN the README's "Use it as a library" block is exactly that file, and
+// the file type-checks against this module (go vet).
+func TestReadme_libraryExampleIsTheExampleTestAndCompiles(t *testing.T) {
+	want, err := docgen.LibrarySection("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readmeBlock(t, docgen.LibraryBlock, want)
+	code, ok := strings.CutPrefix(strings.TrimSpace(want), "```go\n")
+	if !ok || !strings.HasSuffix(code, "```") {
+		t.Fatalf("library block is not one go fence:\n%s", want)
+	}
+	main := filepath.Join(t.TempDir(), "main.go")
+	if err := os.WriteFile(main, []byte(strings.TrimSuffix(code, "```")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vet := exec.Command("go", "vet", main)
+	vet.Dir = ".."
+	if out, err := vet.CombinedOutput(); err != nil {
+		t.Errorf("the README's library example does not compile: %v\n%s", err, out)
+	}
 }

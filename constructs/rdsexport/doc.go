@@ -9,10 +9,12 @@
 //	snapshot created (0075/0169 cluster, 0042/0091 instance)
 //	  → Describe the snapshot → not a configured source? → Skipped (success)
 //	  → StartExportTask with an export id derived from the snapshot
-//	      (already exists → follow the running export; quota → retried for a day)
+//	      (already exists → follow the running export; the 5-export quota →
+//	      wait for a slot until ExportTimeout; another error → fail)
 //	  → DescribeExportTasks every PollInterval until COMPLETE / FAILED / CANCELED
 //	  → run the copy state machine, named after the export id, and wait (.sync)
-//	  → put "RDS Snapshot Export Copied" on the default event bus
+//	  → put "RDS Snapshot Export Copied" on the default event bus (and on
+//	      DestinationEventBus when set)
 //
 // The smallest use:
 //
@@ -23,5 +25,6 @@
 //		CopyStateMachine:   cp.StateMachine(),
 //	})
 //
-// New returns an error naming the bad value when props are invalid.
+// When props are invalid, New returns one error that joins a message per
+// bad prop (errors.Join), each naming the bad value.
 package rdsexport

@@ -64,8 +64,8 @@ func (r *RdsExport) LogGroup() awslogs.LogGroup { return r.logGroup }
 // LogKey returns the key that encrypts the execution log group.
 func (r *RdsExport) LogKey() awskms.IKey { return r.logKey }
 
-// New creates an RdsExport. It returns an error naming the bad value when
-// props are invalid.
+// New creates an RdsExport. When props are invalid it returns one error
+// joining a message per bad prop, each naming the bad value.
 func New(scope constructs.Construct, id string, props *Props) (*RdsExport, error) {
 	s, err := props.settings()
 	if err != nil {

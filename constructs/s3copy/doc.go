@@ -26,5 +26,6 @@
 //		DestinationKey:    analyticsKey,
 //	})
 //
-// New returns an error naming the bad value when props are invalid.
+// When props are invalid, New returns one error that joins a message per
+// bad prop (errors.Join), each naming the bad value.
 package s3copy

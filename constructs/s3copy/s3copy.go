@@ -47,8 +47,8 @@ func (c *S3Copy) MultipartLogGroup() awslogs.LogGroup { return c.multipartLogGro
 // LogKey returns the key that encrypts both execution log groups.
 func (c *S3Copy) LogKey() awskms.IKey { return c.logKey }
 
-// New creates an S3Copy. It returns an error naming the bad value when props
-// are invalid.
+// New creates an S3Copy. When props are invalid it returns one error
+// joining a message per bad prop, each naming the bad value.
 func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 	s, err := props.settings()
 	if err != nil {

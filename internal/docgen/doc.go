@@ -1,7 +1,8 @@
 // Package docgen generates the parts of README.md that must not drift from
 // the code: the table of every construct's props, read from the library's
-// Go source, and the Mermaid architecture diagram, drawn from the state
-// machine definitions of the synthesized source stack.
+// Go source, the Mermaid architecture diagram, drawn from the state
+// machine definitions of the synthesized source stack, and the library
+// example, a main.go made of an Example function that go test runs.
 //
 // README.md marks each generated block with a pair of HTML comments:
 //
@@ -9,7 +10,7 @@
 //	…generated…
 //	<!-- props:end -->
 //
-// `go run ./cmd/docgen` (from the repository root) rewrites both blocks in
+// `go run ./cmd/docgen` (from the repository root) rewrites every block in
 // place; test/readme_test.go regenerates them in memory and fails when
 // README.md differs.
 //

@@ -13,10 +13,12 @@ const (
 	DiagramBlock = "diagram"
 	// PropsBlock holds the construct props tables.
 	PropsBlock = "props"
+	// LibraryBlock holds the main.go of a CDK app using the constructs.
+	LibraryBlock = "library"
 )
 
 // Blocks are the generated README blocks, in README order.
-var Blocks = []string{DiagramBlock, PropsBlock}
+var Blocks = []string{DiagramBlock, PropsBlock, LibraryBlock}
 
 // Context is the CDK context the diagram is synthesized with by
 // cmd/docgen. It is test/app_test.go's exampleContext (test/readme_test.go
@@ -65,7 +67,11 @@ func Generate(root string, templates map[string]map[string]any) (map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{PropsBlock: props, DiagramBlock: diagram}, nil
+	library, err := LibrarySection(root)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{PropsBlock: props, DiagramBlock: diagram, LibraryBlock: library}, nil
 }
 
 // section surrounds body with blank lines, so that Markdown ends a table
