@@ -77,19 +77,19 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	if !ok {
 		return nil, fmt.Errorf("scenario stack %q has no export pipeline to run (a demo or source stack)", stackName)
 	}
-	w := world{stack: stackName, resources: map[string]map[string]any{}}
+	w := world{Stack: stackName, Resources: map[string]map[string]any{}}
 	for id, r := range tpl["Resources"].(map[string]any) {
-		w.resources[id] = r.(map[string]any)
+		w.Resources[id] = r.(map[string]any)
 	}
 	roles := map[string]string{wiring.ExportMachine: "export", wiring.CopyMachine: "copy", wiring.MultipartMachine: "multipart"}
 	machines := map[string]machine{}
 	defs := map[string]map[string]any{}
-	for id, r := range w.resources {
+	for id, r := range w.Resources {
 		if r["Type"] != "AWS::StepFunctions::StateMachine" {
 			continue
 		}
 		props := r["Properties"].(map[string]any)
-		def, err := w.resolve(props["DefinitionString"])
+		def, err := w.Resolve(props["DefinitionString"])
 		if err != nil {
 			return nil, fmt.Errorf("state machine %s: %w", id, err)
 		}
@@ -105,14 +105,14 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		if role == "" {
 			role = id
 		}
-		machines[id] = machine{arn: w.stateMachineArn(id), typ: typ, role: role}
+		machines[id] = machine{arn: w.StateMachineArn(id), typ: typ, role: role}
 		defs[id] = parsed
 	}
 	str := func(v any) (string, error) {
 		if v == nil {
 			return "", nil
 		}
-		r, err := w.resolve(v)
+		r, err := w.Resolve(v)
 		return fmt.Sprint(r), err
 	}
 	r := &Run{S3: s3fake.NewFake()}
@@ -288,15 +288,15 @@ func prepareRDS(rds *rdsfake.Fake, w world, cfg stacks.Config, sc Scenario) (map
 }
 
 func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
-	if w.stack == stacks.DemoStackName {
-		for id, r := range w.resources {
+	if w.Stack == stacks.DemoStackName {
+		for id, r := range w.Resources {
 			if r["Type"] == "AWS::RDS::DBCluster" && kind == "cluster" {
-				return w.ref(id)
+				return w.Ref(id)
 			}
 		}
 	}
 	for _, src := range cfg.Sources {
-		if src.StackName != w.stack {
+		if src.StackName != w.Stack {
 			continue
 		}
 		if kind == "cluster" && len(src.ClusterIdentifiers) > 0 {
@@ -306,7 +306,7 @@ func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
 			return src.InstanceIdentifiers[0], nil
 		}
 	}
-	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.stack, kind)
+	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.Stack, kind)
 }
 
 // snapshotEvent is the EventBridge event RDS sends for a new snapshot.
