@@ -20,6 +20,7 @@ type Executor struct {
 	integ Integration
 	eval  Evaluator
 	cfg   config
+	clock *clock
 
 	mu       sync.Mutex
 	machines map[string]*machineInfo
@@ -40,8 +41,8 @@ type config struct {
 	roleArn       string
 	keepHistory   bool
 	trace         TraceMode
-	maxWorkers    int
 	childPayloads bool
+	expressMax    time.Duration
 }
 
 // Option configures an Executor.
@@ -63,13 +64,13 @@ func WithHistory(keep bool) Option { return func(c *config) { c.keepHistory = ke
 // WithTrace keeps a trace of the states each execution entered.
 func WithTrace(mode TraceMode) Option { return func(c *config) { c.trace = mode } }
 
-// WithMaxWorkers caps the goroutines one Map state (or Map run) uses when its
-// MaxConcurrency is 0 (unbounded) or larger (default 32). Inline Map states
-// are also capped at 40, as in AWS.
-func WithMaxWorkers(n int) Option {
+// WithExpressMaxDuration sets how long an Express execution may run before
+// it fails with States.Timeout (default ExpressMaxDuration, AWS's 5
+// minutes).
+func WithExpressMaxDuration(d time.Duration) Option {
 	return func(c *config) {
-		if n > 0 {
-			c.maxWorkers = n
+		if d > 0 {
+			c.expressMax = d
 		}
 	}
 }
@@ -84,7 +85,7 @@ func New(integ Integration, eval Evaluator, opts ...Option) *Executor {
 	cfg := config{
 		clock:      func() time.Time { return time.Now().UTC() },
 		roleArn:    "arn:aws:iam::123456789012:role/StepFunctionsExecutionRole",
-		maxWorkers: 32,
+		expressMax: ExpressMaxDuration,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -93,6 +94,7 @@ func New(integ Integration, eval Evaluator, opts ...Option) *Executor {
 		integ:    integ,
 		eval:     eval,
 		cfg:      cfg,
+		clock:    &clock{},
 		machines: map[string]*machineInfo{},
 		byARN:    map[string]*ExecutionRecord{},
 		running:  map[string]*execution{},
@@ -145,14 +147,16 @@ func (e *Executor) Register(arn string, definition any, typ string) error {
 // it); otherwise the error is StepFunctions.ExecutionAlreadyExistsException.
 // Errors are *awserr.Error.
 func (e *Executor) Start(ctx context.Context, arn, name string, input any) (*Execution, error) {
-	x, existing, err := e.begin(ctx, arn, name, input, nil, e.cfg.clock())
+	start := e.clock.begin(e.cfg.clock())
+	defer e.clock.exit()
+	x, existing, err := e.begin(ctx, arn, name, input, nil, start)
 	if err != nil {
 		return nil, err
 	}
 	if !existing {
 		e.execute(x)
 	} else {
-		<-x.done
+		e.clock.blockOn(x.done)
 	}
 	rec, _ := e.Execution(x.arn)
 	return &Execution{ExecutionRecord: rec}, nil
@@ -284,6 +288,11 @@ func (e *Executor) newExecution(ctx context.Context, mi *machineInfo, arn, name 
 	}
 	if mi.def.timeoutSeconds > 0 {
 		x.deadline = start.Add(time.Duration(mi.def.timeoutSeconds) * time.Second)
+	}
+	if mi.typ == TypeExpress && e.cfg.expressMax > 0 {
+		if d := start.Add(e.cfg.expressMax); x.deadline.IsZero() || d.Before(x.deadline) {
+			x.deadline = d
+		}
 	}
 	x.rec = &ExecutionRecord{
 		ExecutionARN:     arn,
