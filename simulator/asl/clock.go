@@ -301,3 +301,6 @@ func (s *slots) release() {
 // Workflows ... can run for up to five minutes" (Step Functions Developer
 // Guide, "Choosing workflow type in Step Functions").
 const ExpressMaxDuration = 5 * time.Minute
+
+// Now returns the simulated time of the Executor's clock.
+func (e *Executor) Now() time.Time { return e.clock.time() }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,7 +144,7 @@ func (th *thread) runState(st *stateDef, input any) (out any, next string, err *
 	}
 	th.x.statesEntered.Add(1)
 	defer func() {
-		if mode := th.x.ex.cfg.trace; mode != TraceOff {
+		if mode := th.x.ex.cfg.trace; mode != TraceOff && (mode != TraceTop || !strings.Contains(th.path, "[")) {
 			t := TraceEntry{State: st.name, Path: th.path + st.name}
 			if mode == TraceData {
 				t.Input, t.Output = input, out

@@ -2,8 +2,10 @@ package sim
 
 import (
 	"strings"
+	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
+	"github.com/snapshotlake/snapshotlake/simulator/timing"
 )
 
 // Result is what a run produced, in the shape `simulate -json` prints.
@@ -20,6 +22,10 @@ type Result struct {
 	Destination Destination    `json:"destination"`
 	Events      []Event        `json:"events"`
 	Figures     Figures        `json:"figures"`
+	// Copies are the timing figures of each export's copy.
+	Copies []CopyFigures `json:"copies"`
+	// Timing is the timing model the run used.
+	Timing timing.Model `json:"timing"`
 }
 
 // Event is an event a state machine put on the default bus.
@@ -49,6 +55,9 @@ type Execution struct {
 	Parent           string   `json:"parent,omitempty"`
 	MapRunChild      bool     `json:"mapRunChild,omitempty"`
 	States           []string `json:"states,omitempty"`
+	// StartDate and StopDate are simulated.
+	StartDate time.Time `json:"startDate"`
+	StopDate  time.Time `json:"stopDate"`
 }
 
 // ExportTask is an export the run started.
@@ -108,6 +117,7 @@ func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string
 			Status: string(rec.Status), Error: rec.Error, Cause: rec.Cause,
 			HistoryEvents: rec.HistoryEvents, StateTransitions: rec.StateTransitions,
 			Parent: names[rec.ParentARN], MapRunChild: rec.MapRunARN != "",
+			StartDate: rec.StartDate, StopDate: rec.StopDate,
 		}
 		for _, t := range rec.Trace {
 			if !strings.Contains(t.Path, "[") {

@@ -15,6 +15,7 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
+	"github.com/snapshotlake/snapshotlake/simulator/timing"
 	"github.com/snapshotlake/snapshotlake/stacks"
 )
 
@@ -53,6 +54,10 @@ type Options struct {
 	// Evaluator is a running JSONata bridge to reuse; Default: one started
 	// and closed by Execute.
 	Evaluator *jsonata.Evaluator
+	// Progress, when set, is called about once per ProgressInterval of wall
+	// time (default 1 s) while the run goes on.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
 }
 
 // machine is a resolved, registered state machine.
@@ -121,7 +126,8 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		ExportBucket:      fmt.Sprint(exportArgs["S3BucketName"]),
 		DestinationBucket: fmt.Sprint(copyArgs["Bucket"]),
 	}
-	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: fmt.Sprint(exportArgs["KmsKeyId"]), BucketOwnerEnforced: true})
+	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: fmt.Sprint(exportArgs["KmsKeyId"]), BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.ExportBucket)})
 	destKey, _ := copyArgs["SsekmsKeyId"].(string)
 	destOwner := Account
 	for _, src := range app.Config.Sources {
@@ -129,7 +135,13 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 			destOwner = src.DestinationAccount // another account's bucket
 		}
 	}
-	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true})
+	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.DestinationBucket)})
+	model := timing.Default()
+	if sc.Timing != nil {
+		model = sc.Timing.WithDefaults()
+	}
+	r.S3.SetTiming(model)
 	r.RDS = rdsfake.New(r.S3)
 
 	event, err := prepareRDS(r.RDS, w, app.Config, sc)
@@ -179,11 +191,21 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		return nil, awserr.New("States.Runtime", "no local fake answers aws-sdk:%s:%s", service, action)
 	})
 	start, _ := time.Parse(time.RFC3339Nano, snapshotTime(sc))
-	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) })}
+	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) }), asl.WithExpressMaxDuration(model.ExpressMaxDuration())}
 	if opts.Trace {
-		execOpts = append(execOpts, asl.WithTrace(asl.TraceStates))
+		execOpts = append(execOpts, asl.WithTrace(asl.TraceTop))
 	}
-	exec := asl.New(integ, asl.FromJSONata(ev), execOpts...)
+	timed := &timedIntegration{IntegrationFunc: integ, s3: r.S3, calls: calls, complete: map[string]time.Time{}}
+	exec := asl.New(timed, asl.FromJSONata(ev), execOpts...)
+	if opts.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		interval := opts.ProgressInterval
+		if interval <= 0 {
+			interval = time.Second
+		}
+		go r.watch(exec, start.Add(6*time.Minute), interval, opts.Progress, stop)
+	}
 	for p, m := range machines {
 		if err := exec.Register(m.arn, defs[p], m.typ); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
@@ -210,6 +232,8 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		events = []Event{}
 	}
 	r.Result.Events = events
+	r.Result.Copies = r.copyFigures(timed, model, calls.exportTaskIDs())
+	r.Result.Timing = model
 	return r, nil
 }
 
