@@ -103,7 +103,7 @@ func TestSimulate_demoLandsAsHivePartitionedParquetThatDuckDBReads(t *testing.T)
 	dir := t.TempDir()
 	n, err := r.WriteOut(dir)
 	require.NoError(t, err)
-	assert.Equal(t, 8, n, "3 Parquet files, 3 markers, 2 metadata files")
+	assert.Equal(t, 9, n, "3 Parquet files, 3 markers, 2 metadata files, 1 table manifest")
 
 	db, err := sql.Open("duckdb", "")
 	require.NoError(t, err)
@@ -197,13 +197,13 @@ func TestSimulate_outcomes(t *testing.T) {
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 4, r.Result.Calls["rds:startExportTask"], "three refusals, then the start")
-				assert.Len(t, r.Result.Destination.Objects, 8)
+				assert.Len(t, r.Result.Destination.Objects, 9, "8 copies and the table manifest")
 			}},
 		{"throttled copies are retried and all land", "throttled-copies",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 12, r.Result.Calls["s3:copyObject"], "8 copies + 4 retries")
-				assert.Len(t, r.Result.Destination.Objects, 8)
+				assert.Len(t, r.Result.Destination.Objects, 9)
 			}},
 		{"a copy failing for good fails the run and writes no marker", "copy-fails",
 			func(t *testing.T, r *sim.Run) {
@@ -291,7 +291,7 @@ func TestSimulate_outcomes(t *testing.T) {
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Regexp(t, `^awsbackup-job-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6-[0-9a-f]{10}$`, r.Result.ExportTasks[0].Identifier)
-				assert.Len(t, r.Result.Destination.Objects, 8)
+				assert.Len(t, r.Result.Destination.Objects, 9)
 			}},
 	}
 	for _, tt := range tests {
@@ -337,7 +337,7 @@ func TestSimulate_everyDataFileLandsOnce(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(exported), r.Result.Calls["s3:copyObject"], "every exported object copied exactly once")
-	assert.Len(t, r.Result.Destination.Objects, len(exported))
+	assert.Len(t, r.Result.Destination.Objects, len(exported)+1, "and one table manifest object")
 }
 
 func TestExamples_allLoadAndTheGivenEventRuns(t *testing.T) {
@@ -381,7 +381,7 @@ func TestSimulate_crossAccountCopyLandsEncryptedWithTheDestinationKeyAndIsAnnoun
 	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 	keyArn := sc.Context["destinationKeyArn"].(string)
 	assert.Equal(t, sc.Context["destinationBucket"], r.DestinationBucket)
-	require.Len(t, r.Result.Destination.Objects, 8)
+	require.Len(t, r.Result.Destination.Objects, 9)
 	for _, o := range r.Result.Destination.Objects {
 		info, ok := r.S3.Object(r.DestinationBucket, o.Key)
 		require.True(t, ok)
@@ -396,9 +396,22 @@ func TestSimulate_crossAccountCopyLandsEncryptedWithTheDestinationKeyAndIsAnnoun
 	assert.Equal(t, "RDS Snapshot Export Copied", ev.DetailType)
 	assert.Equal(t, "orders-db", ev.Detail["sourceIdentifier"])
 	assert.Equal(t, sc.Context["destinationBucket"], ev.Detail["destinationBucket"])
-	assert.ElementsMatch(t, []any{
-		map[string]any{"table": "postgres/public.city", "prefix": "postgres/public.city/" + part + "/"},
-		map[string]any{"table": "postgres/public.country", "prefix": "postgres/public.country/" + part + "/"},
-		map[string]any{"table": "postgres/public.countrylanguage", "prefix": "postgres/public.countrylanguage/" + part + "/"},
-	}, ev.Detail["tables"])
+	assert.EqualValues(t, 2, ev.Detail["schemaVersion"])
+	assert.EqualValues(t, 3, ev.Detail["tableCount"])
+	// AND the manifest the event points to lists each table and where it landed
+	manifest := r.S3.Objects(r.DestinationBucket, ev.Detail["manifestPrefix"].(string))
+	require.Len(t, manifest, 1)
+	body, err := r.S3.Read(r.DestinationBucket, manifest[0].Key)
+	require.NoError(t, err)
+	var page struct {
+		ExportTaskIdentifier string           `json:"exportTaskIdentifier"`
+		Tables               []map[string]any `json:"tables"`
+	}
+	require.NoError(t, json.Unmarshal(body, &page))
+	assert.Equal(t, ev.Detail["exportTaskIdentifier"], page.ExportTaskIdentifier)
+	assert.ElementsMatch(t, []map[string]any{
+		{"database": "postgres", "table": "public.city", "prefix": "postgres/public.city/" + part + "/"},
+		{"database": "postgres", "table": "public.country", "prefix": "postgres/public.country/" + part + "/"},
+		{"database": "postgres", "table": "public.countrylanguage", "prefix": "postgres/public.countrylanguage/" + part + "/"},
+	}, page.Tables)
 }

@@ -28,8 +28,10 @@ type Result struct {
 	Timing timing.Model `json:"timing"`
 }
 
-// Event is an event a state machine put on the default bus.
+// Event is an event a state machine put on an event bus.
 type Event struct {
+	// Bus is the ARN of the bus that accepted it.
+	Bus        string         `json:"bus"`
 	Source     string         `json:"source"`
 	DetailType string         `json:"detailType"`
 	Detail     map[string]any `json:"detail"`
