@@ -2,6 +2,7 @@ package asl
 
 import (
 	"container/heap"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -304,3 +305,23 @@ const ExpressMaxDuration = 5 * time.Minute
 
 // Now returns the simulated time of the Executor's clock.
 func (e *Executor) Now() time.Time { return e.clock.time() }
+
+// jitterFraction is the fraction of a Retry interval a JitterStrategy FULL
+// retry waits: "FULL ... randomizes the delay between 0 and the computed
+// interval" (Step Functions Developer Guide, "Handling errors", Retrier
+// fields). It is a hash of the execution, the state's path and the attempt,
+// so that runs are reproducible while concurrent retries spread out.
+func jitterFraction(execARN, path string, attempt int) float64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(execARN))
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write([]byte(path))
+	_, _ = h.Write([]byte{0, byte(attempt), byte(attempt >> 8)})
+	x := h.Sum64() // splitmix64 finalizer: FNV's high bits barely move with the last bytes
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11) / (1 << 53)
+}

@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -129,5 +130,48 @@ func TestRetriesOverlapInSimulatedTime(t *testing.T) {
 	wantSucceeded(t, x)
 	if d := x.StopDate.Sub(x.StartDate); d != 2*time.Second {
 		t.Errorf("took %v simulated, want 2s", d)
+	}
+}
+
+// JitterStrategy FULL: 50 iterations that each fail once and retry with a
+// 10 s interval wait between 0 and 10 s, spread out, not all 10 s.
+func TestFullJitterSpreadsRetries(t *testing.T) {
+	var mu sync.Mutex
+	tried := map[string]bool{}
+	s := newStub().on("s3:headObject", func(ctx context.Context, args map[string]any) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		k := fmt.Sprint(args["Key"])
+		if !tried[k] {
+			tried[k] = true
+			return nil, fmt.Errorf("first call of %s fails", k)
+		}
+		return map[string]any{}, nil
+	})
+	ex := newExec(s)
+	x := runDef(t, ex, `{
+	  "QueryLanguage": "JSONata",
+	  "StartAt": "Each",
+	  "States": {
+	    "Each": {"Type": "Map", "Items": "{% [1..50] %}",
+	      "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Call", "States": {
+	        "Call": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject", "Arguments": {"Bucket": "b", "Key": "{% $string($states.input) %}"},
+	          "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "JitterStrategy": "FULL"}], "End": true}}},
+	      "End": true}
+	  }
+	}`, nil)
+	wantSucceeded(t, x)
+	d := x.StopDate.Sub(x.StartDate)
+	// 40 run at once; the last 10 start as the first ones end, so the run
+	// ends before 20 s (without jitter: exactly 20 s).
+	if d <= 5*time.Second || d >= 20*time.Second {
+		t.Errorf("took %v simulated, want jittered waits ending in (5s, 20s)", d)
+	}
+	seen := map[float64]bool{}
+	for i := 0; i < 50; i++ {
+		seen[jitterFraction(x.ExecutionARN, fmt.Sprintf("Each[%d]/Call", i), 0)] = true
+	}
+	if len(seen) < 50 {
+		t.Errorf("only %d distinct jitter fractions for 50 iterations", len(seen))
 	}
 }

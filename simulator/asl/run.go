@@ -382,6 +382,9 @@ func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 			if r.maxDelay > 0 && delay > r.maxDelay {
 				delay = r.maxDelay
 			}
+			if r.jitter {
+				delay *= jitterFraction(th.x.arn, th.path+st.name, sr.retries)
+			}
 			used[i]++
 			sr.retries++
 			th.x.retries.Add(1)
