@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -34,7 +35,12 @@ func main() {
 	outDir := flag.String("out", "", "write destination objects with content into this directory")
 	figures := flag.String("figures", "", "comma-separated data-file counts: print scale figures for each, beside the seed's design")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile to this file when the copy is at its busiest (sampled every second)")
 	flag.Parse()
+	if *memProfile != "" {
+		stop := watchHeap(*memProfile)
+		defer stop()
+	}
 	exit := os.Exit
 	if *cpuProfile != "" {
 		stop, err := startProfile(*cpuProfile)
@@ -77,6 +83,34 @@ func startProfile(path string) (func(), error) {
 	}, nil
 }
 
+// watchHeap writes a heap profile to path whenever the heap in use reaches
+// a new high, checked every second, so that the file holds the peak.
+func watchHeap(path string) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		var peak uint64
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak+peak/10 {
+					peak = m.HeapInuse
+					if f, err := os.Create(path); err == nil {
+						_ = pprof.WriteHeapProfile(f)
+						_ = f.Close()
+					}
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 // onTerminal reports whether f is a terminal (a character device).
 func onTerminal(f *os.File) bool {
 	st, err := f.Stat()
@@ -110,6 +144,9 @@ func compare(list string) error {
 		return err
 	}
 	sim.WriteComparison(os.Stdout, cs)
+	fmt.Println("\nSimulated copy time (package simulator/timing's model; the bound is S3's per-prefix write rate):")
+	fmt.Println()
+	sim.WriteTiming(os.Stdout, cs)
 	largest := cs[len(cs)-1]
 	example := sim.CostExample{SnapshotGB: 500, ExpressSecondsPerChild: 10, ExpressMemoryGB: 0.0625}
 	fmt.Printf("\nCost of one export of a %d GB snapshot written as %d files (the %d-file run above):\n\n", example.SnapshotGB, largest.Ours.ObjectsInExport, largest.Objects)
