@@ -12,11 +12,11 @@ import (
 // Comparison is one export size run through this project's copy and the
 // seed's inline-Map copy.
 type Comparison struct {
-	Objects  int
-	Ours     Figures
-	OursRun  Execution // the copy execution
-	Seed     Figures
-	SeedRun  Execution
+	Objects int
+	Ours    Figures
+	OursRun Execution // the copy execution
+	Seed    Figures
+	SeedRun Execution
 	// Copy is the timing of this project's copy (simulated).
 	Copy CopyFigures
 	// Duration is the wall time both runs took here.
