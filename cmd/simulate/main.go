@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := flag.String("memprofile", "", "write a heap profile to this file when the copy is at its busiest (sampled every second)")
 	flag.Parse()
+	tuneGC()
 	if *memProfile != "" {
 		stop := watchHeap(*memProfile)
 		defer stop()
@@ -81,6 +83,19 @@ func startProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		_ = f.Close()
 	}, nil
+}
+
+// tuneGC trades memory for speed within a bound: the garbage collector runs
+// a quarter as often as by default (GOGC 400) until the heap nears 1.5 GiB,
+// then as often as it must to stay there (the large runs' target is 2 GB of
+// peak RSS). GOGC and GOMEMLIMIT in the environment win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1536 << 20)
+	}
 }
 
 // watchHeap writes a heap profile to path whenever the heap in use reaches

@@ -19,11 +19,12 @@ import (
 // threads run here, and requests reach the fakes in simulated-time order,
 // which lets a fake rate-limit them.
 type clock struct {
-	mu     sync.Mutex
-	now    time.Time
-	active int // threads running, not waiting
-	q      wakeQueue
-	seq    uint64
+	mu      sync.Mutex
+	now     time.Time
+	active  int // threads running, not waiting
+	q       wakeQueue
+	seq     uint64
+	quantum time.Duration // wake-ups round up to a multiple (0: exact)
 }
 
 type wakeup struct {
@@ -91,6 +92,11 @@ func (c *clock) exit() {
 // sleepUntil blocks the calling thread until the clock reaches t and returns
 // the clock's time then.
 func (c *clock) sleepUntil(t time.Time) time.Time {
+	if c.quantum > 0 {
+		if r := t.UnixNano() % int64(c.quantum); r != 0 {
+			t = t.Add(c.quantum - time.Duration(r))
+		}
+	}
 	c.mu.Lock()
 	if !t.After(c.now) {
 		now := c.now
@@ -296,6 +302,14 @@ func (s *slots) release() {
 	s.waiters = s.waiters[1:]
 	c.active++
 	close(ch)
+}
+
+// WithTimeQuantum rounds every simulated wake-up up to a multiple of q, so
+// that threads whose waits end close together (jittered retries, requests
+// of different sizes) wake together and their JSONata evaluations share
+// round trips. Default 0: exact times.
+func WithTimeQuantum(q time.Duration) Option {
+	return func(c *config) { c.quantum = q }
 }
 
 // ExpressMaxDuration is how long an Express execution may run: "Express

@@ -43,6 +43,7 @@ type config struct {
 	trace         TraceMode
 	childPayloads bool
 	expressMax    time.Duration
+	quantum       time.Duration
 }
 
 // Option configures an Executor.
@@ -94,7 +95,7 @@ func New(integ Integration, eval Evaluator, opts ...Option) *Executor {
 		integ:    integ,
 		eval:     eval,
 		cfg:      cfg,
-		clock:    &clock{},
+		clock:    &clock{quantum: cfg.quantum},
 		machines: map[string]*machineInfo{},
 		byARN:    map[string]*ExecutionRecord{},
 		running:  map[string]*execution{},
@@ -545,6 +546,9 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 // normalize turns any JSON-compatible value into plain JSON values (maps,
 // slices, float64, string, bool, nil) and returns its JSON size in bytes.
 func normalize(v any) (any, int, error) {
+	if out, n, err := fastNormalize(v); err == nil {
+		return out, n, nil
+	}
 	b, err := marshal(v)
 	if err != nil {
 		return nil, 0, err
@@ -567,6 +571,9 @@ func marshal(v any) ([]byte, error) {
 }
 
 func jsonSize(v any) int {
+	if n, ok := plainSize(v); ok {
+		return n
+	}
 	b, err := marshal(v)
 	if err != nil {
 		return 0

@@ -204,7 +204,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		return nil, awserr.New("States.Runtime", "no local fake answers aws-sdk:%s:%s", service, action)
 	})
 	start, _ := time.Parse(time.RFC3339Nano, snapshotTime(sc))
-	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) }), asl.WithExpressMaxDuration(model.ExpressMaxDuration())}
+	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) }), asl.WithExpressMaxDuration(model.ExpressMaxDuration()), asl.WithTimeQuantum(model.Quantum())}
 	if opts.Trace {
 		execOpts = append(execOpts, asl.WithTrace(asl.TraceTop))
 	}

@@ -62,6 +62,10 @@ type Model struct {
 	S3RequestLatencyMs        float64 `json:"s3RequestLatencyMs,omitempty"`
 	CopyThroughputMiBps       float64 `json:"copyThroughputMiBps,omitempty"`
 	ExpressMaxDurationSeconds float64 `json:"expressMaxDurationSeconds,omitempty"`
+	// QuantumMs is the local run's time resolution (not an AWS figure):
+	// wake-ups round up to it so that near-simultaneous ones share JSONata
+	// round trips. Default 10 ms.
+	QuantumMs float64 `json:"quantumMs,omitempty"`
 	// NoBucketKeys ignores the buckets' S3 Bucket Key setting (every SSE-KMS
 	// request calls KMS), to show what bucket keys save.
 	NoBucketKeys bool `json:"noBucketKeys,omitempty"`
@@ -80,6 +84,7 @@ func Default() Model {
 		S3RequestLatencyMs:        100,
 		CopyThroughputMiBps:       100,
 		ExpressMaxDurationSeconds: 300,
+		QuantumMs:                 10,
 	}
 }
 
@@ -99,6 +104,7 @@ func (m Model) WithDefaults() Model {
 	pick(&m.S3RequestLatencyMs, d.S3RequestLatencyMs)
 	pick(&m.CopyThroughputMiBps, d.CopyThroughputMiBps)
 	pick(&m.ExpressMaxDurationSeconds, d.ExpressMaxDurationSeconds)
+	pick(&m.QuantumMs, d.QuantumMs)
 	if m.PrefixDepth == 0 {
 		m.PrefixDepth = d.PrefixDepth
 	}
@@ -115,7 +121,7 @@ func (m Model) Validate() error {
 		{"burstSeconds", m.BurstSeconds}, {"kmsRequestsPerSecond", m.KMSRequestsPerSecond},
 		{"bucketKeyLifetimeSeconds", m.BucketKeyLifetimeSeconds}, {"s3RequestLatencyMs", m.S3RequestLatencyMs},
 		{"copyThroughputMiBps", m.CopyThroughputMiBps}, {"expressMaxDurationSeconds", m.ExpressMaxDurationSeconds},
-		{"prefixDepth", float64(m.PrefixDepth)},
+		{"prefixDepth", float64(m.PrefixDepth)}, {"quantumMs", m.QuantumMs},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("timing.%s must not be negative, got %v", f.name, f.v)
@@ -135,6 +141,11 @@ func (m Model) Transfer(n int64) time.Duration {
 		return 0
 	}
 	return time.Duration(float64(n) / (m.CopyThroughputMiBps * (1 << 20)) * float64(time.Second))
+}
+
+// Quantum is the local run's time resolution.
+func (m Model) Quantum() time.Duration {
+	return time.Duration(m.QuantumMs * float64(time.Millisecond))
 }
 
 // ExpressMaxDuration is how long an Express execution may run.
