@@ -16,6 +16,7 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
+	"github.com/snapshotlake/snapshotlake/simulator/timing"
 	"github.com/snapshotlake/snapshotlake/stacks"
 )
 
@@ -47,6 +48,10 @@ type Options struct {
 	// Evaluator is a running JSONata bridge to reuse; Default: one started
 	// and closed by Execute.
 	Evaluator *jsonata.Evaluator
+	// Progress, when set, is called about once per ProgressInterval of wall
+	// time (default 1 s) while the run goes on.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
 }
 
 // machine is a resolved, registered state machine; role is "export",
@@ -126,12 +131,19 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 			return nil, err
 		}
 	}
-	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true})
+	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.ExportBucket)})
 	destOwner := Account
 	if wiring.DestinationAccount != "" {
 		destOwner = wiring.DestinationAccount // another account's bucket
 	}
-	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true})
+	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.DestinationBucket)})
+	model := timing.Default()
+	if sc.Timing != nil {
+		model = sc.Timing.WithDefaults()
+	}
+	r.S3.SetTiming(model)
 	r.RDS = rdsfake.New(r.S3)
 
 	event, err := prepareRDS(r.RDS, w, app.Config, sc)
@@ -190,11 +202,21 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		return nil, awserr.New("States.Runtime", "no local fake answers aws-sdk:%s:%s", service, action)
 	})
 	start, _ := time.Parse(time.RFC3339Nano, snapshotTime(sc))
-	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) })}
+	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) }), asl.WithExpressMaxDuration(model.ExpressMaxDuration()), asl.WithTimeQuantum(model.Quantum())}
 	if opts.Trace {
-		execOpts = append(execOpts, asl.WithTrace(asl.TraceStates))
+		execOpts = append(execOpts, asl.WithTrace(asl.TraceTop))
 	}
-	exec := asl.New(integ, asl.FromJSONata(ev), execOpts...)
+	timed := &timedIntegration{IntegrationFunc: integ, s3: r.S3, calls: calls, complete: map[string]time.Time{}}
+	exec := asl.New(timed, asl.FromJSONata(ev), execOpts...)
+	if opts.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		interval := opts.ProgressInterval
+		if interval <= 0 {
+			interval = time.Second
+		}
+		go r.watch(exec, start.Add(6*time.Minute), interval, opts.Progress, stop)
+	}
 	for id, m := range machines {
 		if err := exec.Register(m.arn, defs[id], m.typ); err != nil {
 			return nil, fmt.Errorf("state machine %s: %w", id, err)
@@ -221,6 +243,8 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	for _, e := range r.Events.Events() {
 		r.Result.Events = append(r.Result.Events, Event{Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail})
 	}
+	r.Result.Copies = r.copyFigures(timed, model, calls.exportTaskIDs())
+	r.Result.Timing = model
 	return r, nil
 }
 
