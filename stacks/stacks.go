@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -149,12 +150,32 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 	err := addPipeline(stack, pipeline{
 		exportBucket: exportBucket, exportKey: exportKey,
 		destinationBucket: destBucket, destinationKey: destKey,
-		clusterIDs: src.ClusterIdentifiers, instanceIDs: src.InstanceIdentifiers,
+		destinationBus: destinationBus(stack, src),
+		clusterIDs:     src.ClusterIdentifiers, instanceIDs: src.InstanceIdentifiers,
 		roleNamePrefix:     destination.DefaultCopyRoleNamePrefix,
 		destinationAccount: src.DestinationAccount,
 		emails:             alarmEmails,
 	}, p)
 	return stack, err
+}
+
+// destinationBus is the analytics account's event bus the source announces
+// copied exports on: the configured ARN, or the destination stack's bus in
+// the destination account and this stack's Region.
+func destinationBus(stack awscdk.Stack, src SourceConfig) awsevents.IEventBus {
+	arn := src.DestinationEventBusArn
+	switch {
+	case arn == "none":
+		return nil
+	case arn == "" && src.DestinationAccount == "":
+		return nil
+	case arn == "":
+		arn = *stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("events"), Account: jsii.String(src.DestinationAccount),
+			Resource: jsii.String("event-bus"), ResourceName: jsii.String(DefaultEventBusName),
+		})
+	}
+	return awsevents.EventBus_FromEventBusArn(stack, jsii.String("DestinationEventBus"), jsii.String(arn))
 }
 
 type pipeline struct {
@@ -167,6 +188,8 @@ type pipeline struct {
 	instanceIDs       []string
 	// destinationAccount owns destinationBucket, when known.
 	destinationAccount string
+	// destinationBus also hears of copied exports, when set.
+	destinationBus awsevents.IEventBus
 	// roleNamePrefix names the copy roles for another account's policies.
 	roleNamePrefix string
 	emails         []string
@@ -199,6 +222,7 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 		S3Prefix:            p.S3Prefix,
 		ExportOnly:          p.ExportOnly,
 		CopyStateMachine:    cp.StateMachine(),
+		DestinationEventBus: pl.destinationBus,
 		PollInterval:        duration(p.PollInterval),
 		ExportTimeout:       duration(p.ExportTimeout),
 	})
