@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/snapshotlake/snapshotlake/internal/cdkjson"
 )
 
 // Stand-ins for pseudo parameters in resolved values (internal/cfn's).
@@ -37,13 +39,15 @@ func Check(t testing.TB, assertion func()) {
 	assertion()
 }
 
-// NewStack returns a stack in a fresh app, with a fixed environment so ARNs
-// resolve to readable values.
+// NewStack returns a stack in a fresh app with cdk.json's feature flags, with
+// a fixed environment so ARNs resolve to readable values.
 func NewStack(id string) awscdk.Stack {
-	app := awscdk.NewApp(&awscdk.AppProps{
-		AnalyticsReporting: jsii.Bool(false),
-		Context:            &map[string]interface{}{"aws:cdk:enable-path-metadata": true},
-	})
+	ctx, err := cdkjson.FeatureFlags()
+	if err != nil {
+		panic(err)
+	}
+	ctx["aws:cdk:enable-path-metadata"] = true
+	app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false), Context: &ctx})
 	return awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String(Account), Region: jsii.String(Region)},
 	})
