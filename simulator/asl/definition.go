@@ -87,6 +87,10 @@ type choiceRule struct {
 type itemReader struct {
 	args     *tmpl
 	maxItems *tmpl
+	// json is set for arn:aws:states:::s3:getObject with InputType JSON:
+	// the items are the array at pointer in the object's JSON.
+	json    bool
+	pointer string
 }
 
 type itemBatcher struct {
@@ -659,10 +663,14 @@ func (p *parser) parseMap(st *stateDef, m map[string]any, ql string, comp func(s
 			return err
 		}
 		res, _ := rm["Resource"].(string)
-		if !listV2Resource.MatchString(res) {
-			return fail("ItemReader.Resource %q is not supported (only arn:aws:states:::s3:listObjectsV2)", res)
-		}
 		st.reader = &itemReader{}
+		switch {
+		case listV2Resource.MatchString(res):
+		case getObjectResource.MatchString(res):
+			st.reader.json = true
+		default:
+			return fail("ItemReader.Resource %q is not supported (only arn:aws:states:::s3:listObjectsV2 and arn:aws:states:::s3:getObject)", res)
+		}
 		if a, ok := rm["Arguments"]; ok {
 			if st.reader.args, err = compile(a); err != nil {
 				return fail("ItemReader.Arguments: %v", err)
@@ -675,8 +683,11 @@ func (p *parser) parseMap(st *stateDef, m map[string]any, ql string, comp func(s
 			if !ok {
 				return fail("ItemReader.ReaderConfig must be an object")
 			}
-			if err := allowedKeys(rcm, fmt.Sprintf("state %q: ItemReader.ReaderConfig", st.name), "MaxItems"); err != nil {
+			if err := allowedKeys(rcm, fmt.Sprintf("state %q: ItemReader.ReaderConfig", st.name), "MaxItems", "InputType", "ItemsPointer"); err != nil {
 				return err
+			}
+			if err := st.reader.parseJSONConfig(rcm); err != nil {
+				return fail("%v", err)
 			}
 			if st.reader.maxItems, err = p.nonNegIntField(rcm, "MaxItems", fail); err != nil {
 				return err

@@ -362,7 +362,12 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 		if err != nil {
 			return failed(err)
 		}
-		if items, err = sr.listObjects(args, limit); err != nil {
+		if st.reader.json {
+			items, err = sr.readJSONItems(args, st.reader.pointer, limit)
+		} else {
+			items, err = sr.listObjects(args, limit)
+		}
+		if err != nil {
 			return failed(err)
 		}
 	} else {
