@@ -2,8 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -143,136 +141,8 @@ func TestConfiguredSource_isMatchedWithoutCase(t *testing.T) {
 	}
 }
 
-// plan evaluates the copy's "Plan copy" state for a copy input.
-func plan(t *testing.T, ev *jsonata.Evaluator, st map[string]map[string]any, s3Prefix string) any {
-	t.Helper()
-	input := map[string]any{
-		"exportTaskIdentifier": "rds-analytics-db-2026-11-24-03-04-0123456789",
-		"s3Prefix":             s3Prefix,
-		"snapshotTime":         "2026-11-24T03:04:58.145Z",
-		"sourceIdentifier":     "analytics-db",
-	}
-	return eval(t, ev, expr(t, st["Plan copy"]["Assign"].(map[string]any)["plan"]), map[string]any{"states": map[string]any{"input": input}})
-}
-
-func TestDestinationKeyAndCopySource_forEveryLayout(t *testing.T) {
-	ev := evaluator(t)
-	st := machines(t)["S3Copy"]
-	copyArgs := st["Copy data file"]["Arguments"].(map[string]any)
-	keyExpr, sourceExpr := expr(t, copyArgs["Key"]), expr(t, copyArgs["CopySource"])
-	assert.Equal(t, copyArgs["Key"], st["Copy marker"]["Arguments"].(map[string]any)["Key"], "markers are placed like data")
-	selector := expr(t, st["Copy each data file"]["ItemSelector"])
-	const id = "rds-analytics-db-2026-11-24-03-04-0123456789"
-	const part = "partition_datetime=20261124T030458Z"
-	sourceBucket := cdktest.Resolve(map[string]any{"Ref": "x"}) // stand-in form of the export bucket's Ref
-	_ = sourceBucket
-
-	tests := []struct {
-		name, prefix, rel, want string
-	}{
-		{"current layout", "", "postgres/public.city/1/part-00000-5d0f2a1e-c000.gz.parquet", "postgres/public.city/" + part + "/1/part-00000-5d0f2a1e-c000.gz.parquet"},
-		{"current layout marker", "", "postgres/public.city/1/_SUCCESS", "postgres/public.city/" + part + "/1/_SUCCESS"},
-		{"older layout without batch folder", "", "postgres/public.city/part-00000-5d0f2a1e-c000.gz.parquet", "postgres/public.city/" + part + "/part-00000-5d0f2a1e-c000.gz.parquet"},
-		{"with S3Prefix, several batches", "exports/daily", "shop/shop.orders/2/part-00000-0a1b-c000.gz.parquet", "shop/shop.orders/" + part + "/2/part-00000-0a1b-c000.gz.parquet"},
-		{"S3Prefix with trailing slash", "exports/daily/", "shop/shop.orders/1/_SUCCESS", "shop/shop.orders/" + part + "/1/_SUCCESS"},
-		{"export_info metadata", "", "export_info_" + id + ".json", "_export_metadata/analytics-db/" + part + "/export_info_" + id + ".json"},
-		{"tables info metadata with prefix", "exports", "export_tables_info_" + id + "_from_1_to_3.json", "_export_metadata/analytics-db/" + part + "/export_tables_info_" + id + "_from_1_to_3.json"},
-		{"non-ASCII names", "", "データ/公開.都市/1/part-00000-ü.gz.parquet", "データ/公開.都市/" + part + "/1/part-00000-ü.gz.parquet"},
-		{"percent, plus, ampersand, dollar", "", "db%1/s+x.t&y$/1/part-00000.gz.parquet", "db%1/s+x.t&y$/" + part + "/1/part-00000.gz.parquet"},
-		{"deeper unknown naming kept opaque", "", "postgres/public.city/1/sub/part-9.gz.parquet", "postgres/public.city/" + part + "/1/sub/part-9.gz.parquet"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := plan(t, ev, st, tt.prefix)
-			root := strings.TrimSuffix(tt.prefix, "/")
-			if root != "" {
-				root += "/"
-			}
-			key := root + id + "/" + tt.rel
-			batch := map[string]any{"Items": []any{map[string]any{"Key": key, "Size": 1234.0}}, "BatchInput": map[string]any{"plan": p}}
-			item := eval(t, ev, selector, map[string]any{"states": map[string]any{
-				"input": batch, "context": map[string]any{"Map": map[string]any{"Item": map[string]any{"Index": 0.0, "Value": batch["Items"].([]any)[0]}}},
-			}})
-			bind := map[string]any{"states": map[string]any{"input": item}}
-			assert.Equal(t, tt.want, eval(t, ev, keyExpr, bind))
-
-			cs := eval(t, ev, sourceExpr, bind).(string)
-			bucket, encoded, ok := strings.Cut(cs, "/")
-			require.True(t, ok)
-			assert.Equal(t, "${ExportBucket}", bucket[:len("${ExportBucket")]+"}", "CopySource starts with the export bucket")
-			decoded, err := url.PathUnescape(encoded)
-			require.NoError(t, err)
-			assert.Equal(t, key, decoded, "S3 decodes CopySource back to the source key")
-			assert.Regexp(t, `^[A-Za-z0-9\-_.!~*'()%/]+$`, encoded, "every reserved or non-ASCII byte is percent-encoded")
-		})
-	}
-}
-
-func TestItemSelection_splitsDataMarkersMetadataAndLargeFiles(t *testing.T) {
-	ev := evaluator(t)
-	st := machines(t)["S3Copy"]
-	p := plan(t, ev, st, "exports")
-	root := "exports/rds-analytics-db-2026-11-24-03-04-0123456789/"
-	items := []any{
-		map[string]any{"Key": root + "export_info_x.json", "Size": 700.0},
-		map[string]any{"Key": root + "export_tables_info_x_from_1_to_2.json", "Size": 900.0},
-		map[string]any{"Key": root + "postgres/public.city/1/_SUCCESS", "Size": 0.0},
-		map[string]any{"Key": root + "postgres/public.city/1/part-00000.gz.parquet", "Size": 5e6},
-		map[string]any{"Key": root + "postgres/public.big/part-00000.gz.parquet", "Size": 12e9},
-		map[string]any{"Key": root + "postgres/public.big/part-00001.gz.parquet", "Size": float64(256 << 20)},
-	}
-	batch := map[string]any{"Items": items, "BatchInput": map[string]any{"plan": p}}
-	keys := func(state string) []string {
-		v := eval(t, ev, expr(t, st[state]["Items"]), map[string]any{"states": map[string]any{"input": batch}})
-		var out []string
-		for _, o := range v.([]any) {
-			out = append(out, strings.TrimPrefix(o.(map[string]any)["Key"].(string), root))
-		}
-		return out
-	}
-	assert.Equal(t, []string{"postgres/public.city/1/part-00000.gz.parquet", "postgres/public.big/part-00001.gz.parquet"}, keys("Copy each data file"), "data up to 256 MiB")
-	assert.Equal(t, []string{"postgres/public.big/part-00000.gz.parquet"}, keys("Copy each large file"), "data above 256 MiB")
-	assert.Equal(t, []string{"export_info_x.json", "export_tables_info_x_from_1_to_2.json", "postgres/public.city/1/_SUCCESS"}, keys("Copy each marker"))
-}
-
-func TestPartRanges_coverTheObjectWithinS3Limits(t *testing.T) {
-	ev := evaluator(t)
-	e := expr(t, machines(t)["S3Copy/Multipart"]["Plan parts"]["Assign"].(map[string]any)["parts"])
-	const mib, gib = 1 << 20, 1 << 30
-	tests := []struct {
-		name      string
-		size      float64
-		wantParts int
-	}{
-		{"just over the threshold", gib + 1, 17},
-		{"12 GB", 12e9, 179},
-		{"200 GB", 200e9, 999},
-		{"5 TiB", 5 * 1024 * gib, 1024},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			parts := eval(t, ev, e, map[string]any{"states": map[string]any{"input": map[string]any{"size": tt.size}}}).([]any)
-			assert.Equal(t, tt.wantParts, len(parts))
-			assert.LessOrEqual(t, len(parts), 10000)
-			next := int64(0)
-			for i, p := range parts {
-				p := p.(map[string]any)
-				assert.EqualValues(t, i+1, p["PartNumber"])
-				var from, to int64
-				_, err := fmt.Sscanf(p["CopySourceRange"].(string), "bytes=%d-%d", &from, &to)
-				require.NoError(t, err)
-				require.Equal(t, next, from, "part %d starts where the previous ended", i+1)
-				n := to - from + 1
-				assert.LessOrEqual(t, n, int64(5*gib), "part %d at most 5 GiB", i+1)
-				if i < len(parts)-1 {
-					assert.GreaterOrEqual(t, n, int64(5*mib), "part %d at least 5 MiB", i+1)
-				}
-				next = to + 1
-			}
-			assert.Equal(t, int64(tt.size), next, "parts end at the last byte")
-		})
-	}
-}
+// The copy state machine's expressions are tested one by one in
+// constructs/s3copy (expressions_test.go), on the files they are built from.
 
 func TestAnnouncement_listsTablesAsAnArrayWhateverTheirNumber(t *testing.T) {
 	ev := evaluator(t)

@@ -6,7 +6,7 @@
 //
 //	Plan copy (export root, partition "partition_datetime=20261124T030405Z")
 //	  → Distributed Map over "[S3Prefix/]<export id>/" (S3 ItemReader, batches of 500,
-//	    Express children): CopyObject of every data file up to MultipartThreshold
+//	    Express children): CopyObject of every data file up to MultipartThresholdBytes
 //	  → Distributed Map, Standard children: each larger file runs the multipart
 //	    state machine (CreateMultipartUpload → UploadPartCopy per range →
 //	    CompleteMultipartUpload, AbortMultipartUpload on failure)

@@ -52,10 +52,10 @@ type Props struct {
 	// ItemsPerBatch is the number of objects one child execution copies.
 	// Default: 500.
 	ItemsPerBatch int
-	// MultipartThreshold is the size above which an object is copied by a
+	// MultipartThresholdBytes is the size above which an object is copied by a
 	// multipart copy in its own Standard execution instead of a CopyObject in
 	// an Express child. Between 5 MiB and 5 GiB. Default: 256 MiB.
-	MultipartThreshold int64
+	MultipartThresholdBytes int64
 	// RoleNamePrefix names the copy roles "<prefix>-<region>" and
 	// "<prefix>-multipart-<region>", so that a destination bucket and key in
 	// another account can admit them by name (destination.Props
@@ -77,16 +77,21 @@ const (
 	DefaultMetadataPrefix        = "_export_metadata"
 	DefaultMaxConcurrency        = 1000
 	DefaultItemsPerBatch         = 500
-	// DefaultMultipartThreshold keeps an Express child's batch well inside
+	// DefaultMultipartThresholdBytes keeps an Express child's batch well inside
 	// Express's 5 minutes: 500 files of up to 256 MiB, 40 at a time.
-	DefaultMultipartThreshold = 256 << 20
+	DefaultMultipartThresholdBytes = 256 << 20
 
 	mib              = 1 << 20
 	maxCopyObject    = 5 << 30 // CopyObject's and a part's upper limit
 	minPartSize      = 5 * mib
-	maxBatchBytes    = 128 << 10
-	childConcurrency = 40 // the inline Map maximum
-	largeConcurrency = 4
+	// maxBatchBytes bounds a batch's Items (ItemReader items, about the key
+	// length plus 110 bytes each). classify.jsonata's records are at most
+	// twice that (key, destination key, size and kind), so a child's
+	// classified batch stays under Step Functions' 256 KiB payload limit.
+	maxBatchBytes       = 96 << 10
+	childConcurrency    = 40 // the inline Map maximum
+	largeConcurrency    = 4
+	manifestConcurrency = 10 // database folders listed at once
 )
 
 var (
@@ -125,8 +130,8 @@ func (p *Props) settings() (*settings, error) {
 	if s.ItemsPerBatch == 0 {
 		s.ItemsPerBatch = DefaultItemsPerBatch
 	}
-	if s.MultipartThreshold == 0 {
-		s.MultipartThreshold = DefaultMultipartThreshold
+	if s.MultipartThresholdBytes == 0 {
+		s.MultipartThresholdBytes = DefaultMultipartThresholdBytes
 	}
 	if strings.ContainsAny(s.PartitionKey, "/=") || strings.TrimSpace(s.PartitionKey) != s.PartitionKey {
 		return nil, fmt.Errorf("s3copy: PartitionKey must not contain '/', '=' or surrounding spaces, got %q", s.PartitionKey)
@@ -154,8 +159,8 @@ func (p *Props) settings() (*settings, error) {
 	if s.ItemsPerBatch < 1 || s.ItemsPerBatch > 1000 {
 		return nil, fmt.Errorf("s3copy: ItemsPerBatch must be between 1 and 1000, got %d", s.ItemsPerBatch)
 	}
-	if s.MultipartThreshold < minPartSize || s.MultipartThreshold > maxCopyObject {
-		return nil, fmt.Errorf("s3copy: MultipartThreshold must be between %d (5 MiB) and %d (5 GiB) bytes, got %d", minPartSize, int64(maxCopyObject), s.MultipartThreshold)
+	if s.MultipartThresholdBytes < minPartSize || s.MultipartThresholdBytes > maxCopyObject {
+		return nil, fmt.Errorf("s3copy: MultipartThresholdBytes must be between %d (5 MiB) and %d (5 GiB) bytes, got %d", minPartSize, int64(maxCopyObject), s.MultipartThresholdBytes)
 	}
 	if s.DestinationAccount != "" && !sfnkit.Unresolved(s.DestinationAccount) && !accountRE.MatchString(s.DestinationAccount) {
 		return nil, fmt.Errorf("s3copy: DestinationAccount must be a 12-digit account id, got %q", s.DestinationAccount)

@@ -1,6 +1,8 @@
 package s3copy
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -31,7 +33,7 @@ type S3Copy struct {
 func (c *S3Copy) StateMachine() sfn.StateMachine { return c.stateMachine }
 
 // MultipartStateMachine returns the state machine that copies one object
-// above MultipartThreshold with UploadPartCopy.
+// above MultipartThresholdBytes with UploadPartCopy.
 func (c *S3Copy) MultipartStateMachine() sfn.StateMachine { return c.multipartStateMachine }
 
 // LogGroup returns the copy state machine's execution log group, which also
@@ -166,51 +168,79 @@ func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStat
 		Cause: sfnkit.ExprPtr(`'expected exportTaskIdentifier, snapshotTime and sourceIdentifier strings, got ' & $string($states.input)`),
 	})
 	plan := sfn.Pass_Jsonata(scope, jsii.String("Plan copy"), &sfn.PassJsonataProps{
-		Assign: &map[string]interface{}{"plan": sfnkit.Expr(planExpr(s))},
+		Assign: &map[string]interface{}{"plan": sfnkit.Expr(planExpr)},
 	})
-	dataPass := distributedPass(scope, s, "Copy data files", "dataPass", sfn.StateMachineType_EXPRESS,
-		copyEach(scope, s, "Copy each data file", "Copy data file", smallDataPred(s.MultipartThreshold), childTotalsExpr(s.MultipartThreshold)))
-	largePass := distributedPass(scope, s, "Copy large files", "largePass", sfn.StateMachineType_STANDARD,
-		multipartEach(scope, s, multipart))
-	markerPass := distributedPass(scope, s, "Write markers and metadata", "markerPass", sfn.StateMachineType_EXPRESS,
-		copyEach(scope, s, "Copy each marker", "Copy marker", markerOrMetadataPred, `{'copied': $count($states.result), 'tables': `+tablesExpr+`}`))
+	// Each child returns one small number, so a Map's gathered result grows
+	// by a few bytes per batch (see README "Limits": about 131,000 batches fit
+	// in the 256 KiB a Map result may hold) and never with the export's tables.
+	dataPass := distributedPass(scope, s, "Copy data files", sfn.StateMachineType_EXPRESS,
+		copyEach(scope, s, "Classify data batch", "Copy each data file", "Copy data file", `$append([], $states.input[kind = 'data'])`,
+			`$count($states.input[kind = 'large'])`),
+		`{'batches': $count($states.result), 'largeFiles': $sum($append([], $states.result))}`, "dataPass")
+	largePass := distributedPass(scope, s, "Copy large files", sfn.StateMachineType_STANDARD,
+		multipartEach(scope, s, multipart),
+		`{'copied': $sum($append([], $states.result))}`, "largePass")
+	markerPass := distributedPass(scope, s, "Write markers and metadata", sfn.StateMachineType_EXPRESS,
+		copyEach(scope, s, "Classify marker batch", "Copy each marker", "Copy marker", `$append([], $states.input[kind in ['marker', 'metadata']])`,
+			`$count($states.result)`),
+		`{'copied': $sum($append([], $states.result))}`, "markerPass")
+	manifest := tableManifest(scope, s)
 
 	empty := sfn.Fail_Jsonata(scope, jsii.String("Export empty"), &sfn.FailJsonataProps{
 		Error: jsii.String("ExportEmpty"),
-		Cause: sfnkit.ExprPtr(`'no objects under s3://' & ` + sfnkit.Quote(*s.SourceBucket.BucketName()) + ` & '/' & $plan.exportRoot`),
+		Cause: sfnkit.ExprPtr(`'no objects under s3://' & $plan.sourceBucket & '/' & $plan.exportRoot`),
 	})
 	done := sfn.Succeed_Jsonata(scope, jsii.String("Copied"), &sfn.SucceedJsonataProps{
 		Outputs: sfnkit.Expr(`{
   'exportTaskIdentifier': $plan.exportTaskIdentifier,
-  'destinationBucket': ` + sfnkit.Quote(*s.DestinationBucket.BucketName()) + `,
+  'destinationBucket': $plan.destinationBucket,
   'destinationPrefix': $plan.destinationPrefix,
   'partition': $plan.partition,
-  'tables': $markerPass.tables,
-  'objects': $dataPass.listed,
-  'dataFiles': $dataPass.copied + ($exists($largePass) ? $largePass.copied : 0),
-  'largeFiles': $dataPass.large,
+  'metadataPrefix': $plan.metadataPrefix,
+  'manifestPrefix': $plan.manifestPrefix,
+  'tableCount': $manifest.tables,
+  'manifestObjects': $manifest.pages,
+  'batches': $dataPass.batches,
+  'largeFileCount': $dataPass.largeFiles,
   'markersAndMetadata': $markerPass.copied
 }`),
 	})
 
 	anyLarge := sfn.Choice_Jsonata(scope, jsii.String("Any large files?"), nil)
-	anyLarge.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$dataPass.large > 0`)), largePass.Next(markerPass), nil)
+	anyLarge.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$dataPass.largeFiles > 0`)), largePass.Next(markerPass), nil)
 	anyLarge.Otherwise(markerPass)
-	markerPass.Next(done)
+	markerPass.Next(manifest.first)
+	manifest.last.Next(done)
 
 	anything := sfn.Choice_Jsonata(scope, jsii.String("Anything exported?"), nil)
-	anything.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$dataPass.listed = 0`)), empty, nil)
+	anything.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$dataPass.batches = 0`)), empty, nil)
 	anything.Otherwise(anyLarge)
 
-	check := sfn.Choice_Jsonata(scope, jsii.String("Check input"), nil)
+	check := sfn.Choice_Jsonata(scope, jsii.String("Check input"), &sfn.ChoiceJsonataProps{
+		Comment: jsii.String("Also assigns the construct's settings, so that every expression is a constant"),
+		Assign:  &map[string]interface{}{"settings": s.planSettings()},
+	})
 	check.When(sfn.Condition_Jsonata(sfnkit.ExprPtr("$not("+validInputExpr+")")), invalid, nil)
 	check.Otherwise(plan.Next(dataPass).Next(anything))
 	return check
 }
 
-// distributedPass is one Distributed Map over the whole export; its
-// children's totals are summed into variable.
-func distributedPass(scope constructs.Construct, s *settings, name, variable string, childType sfn.StateMachineType, child sfn.IChainable) sfn.DistributedMap {
+// planSettings are the props the plan is built from.
+func (s *settings) planSettings() map[string]interface{} {
+	return map[string]interface{}{
+		"sourceBucket":            *s.SourceBucket.BucketName(),
+		"destinationBucket":       *s.DestinationBucket.BucketName(),
+		"destinationPrefix":       s.destinationPrefix(),
+		"metadataFolder":          strings.Trim(s.MetadataPrefix, "/"),
+		"partitionKey":            s.PartitionKey,
+		"partitionValuePicture":   s.PartitionValuePicture,
+		"multipartThresholdBytes": s.MultipartThresholdBytes,
+	}
+}
+
+// distributedPass is one Distributed Map over the whole export; totals, an
+// expression over its children's results, are assigned to variable.
+func distributedPass(scope constructs.Construct, s *settings, name string, childType sfn.StateMachineType, child sfn.IChainable, totals, variable string) sfn.DistributedMap {
 	m := sfn.DistributedMap_Jsonata(scope, jsii.String(name), &sfn.DistributedMapJsonataProps{
 		ItemReader: sfn.NewS3ObjectsItemReader(&sfn.S3ObjectsItemReaderProps{
 			Bucket: s.SourceBucket,
@@ -224,21 +254,29 @@ func distributedPass(scope constructs.Construct, s *settings, name, variable str
 		MapExecutionType:           childType,
 		MaxConcurrency:             jsii.Number(float64(s.MaxConcurrency)),
 		ToleratedFailurePercentage: jsii.Number(0),
-		Assign:                     &map[string]interface{}{variable: sfnkit.Expr(passTotalsExpr)},
+		Assign:                     &map[string]interface{}{variable: sfnkit.Expr(totals)},
 		Outputs:                    sfnkit.Expr("$states.input"),
 	})
 	m.ItemProcessor(child, nil)
 	return m
 }
 
-// copyEach is an Express child: CopyObject for each selected object of its
-// batch.
-func copyEach(scope constructs.Construct, s *settings, mapName, taskName, pred, output string) sfn.IChainable {
+// classifyBatch is a child's first state: it turns the batch into records
+// (classify.jsonata) and keeps the plan in the child's scope.
+func classifyBatch(scope constructs.Construct, name string) sfn.Pass {
+	return sfn.Pass_Jsonata(scope, jsii.String(name), &sfn.PassJsonataProps{
+		Assign:  &map[string]interface{}{"plan": sfnkit.Expr("$states.input.BatchInput.plan")},
+		Outputs: sfnkit.Expr(classifyExpr),
+	})
+}
+
+// copyEach is an Express child: CopyObject for each record that items
+// selects; output is what the child reports (one number).
+func copyEach(scope constructs.Construct, s *settings, classifyName, mapName, taskName, items, output string) sfn.IChainable {
 	each := sfn.Map_Jsonata(scope, jsii.String(mapName), &sfn.MapJsonataProps{
-		Items:               sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(selectItemsExpr(pred)))),
-		JsonataItemSelector: sfnkit.ExprPtr(itemSelectorExpr),
-		MaxConcurrency:      jsii.Number(childConcurrency),
-		Outputs:             sfnkit.Expr(output),
+		Items:          sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(items))),
+		MaxConcurrency: jsii.Number(childConcurrency),
+		Outputs:        sfnkit.Expr(output),
 	})
 	copyObject := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String(taskName), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
 		Service:   jsii.String("s3"),
@@ -246,26 +284,26 @@ func copyEach(scope constructs.Construct, s *settings, mapName, taskName, pred, 
 		IamAction: jsii.String("s3:PutObject"),
 		Parameters: encryption(s, map[string]interface{}{
 			"Bucket":     *s.DestinationBucket.BucketName(),
-			"Key":        sfnkit.Expr(destinationKeyExpr("$states.input.key", "$states.input.plan")),
-			"CopySource": sfnkit.Expr(copySourceExpr(*s.SourceBucket.BucketName(), "$states.input.key")),
+			"Key":        sfnkit.Expr("$states.input.destinationKey"),
+			"CopySource": sfnkit.Expr(copySourceExpr),
 		}),
 		IamResources:            &[]*string{destinationObjects(s)},
 		AdditionalIamStatements: readSource(s),
-		Outputs:                 sfnkit.Expr("$states.input.key"),
+		// One byte per copied object in the inline Map's result, whatever the key.
+		Outputs: sfnkit.Expr("1"),
 	})
 	copyObject.AddRetry(s3Retry(8, 30))
 	each.ItemProcessor(copyObject, nil)
-	return each
+	return classifyBatch(scope, classifyName).Next(each)
 }
 
-// multipartEach is a Standard child: for each object of its batch above the
-// threshold, run the multipart state machine and wait for it.
+// multipartEach is a Standard child: for each large record of its batch,
+// run the multipart state machine and wait for it.
 func multipartEach(scope constructs.Construct, s *settings, multipart sfn.IStateMachine) sfn.IChainable {
 	each := sfn.Map_Jsonata(scope, jsii.String("Copy each large file"), &sfn.MapJsonataProps{
-		Items:               sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(selectItemsExpr(largeDataPred(s.MultipartThreshold))))),
-		JsonataItemSelector: sfnkit.ExprPtr(itemSelectorExpr),
-		MaxConcurrency:      jsii.Number(largeConcurrency),
-		Outputs:             sfnkit.Expr(`{'copied': $count($states.result)}`),
+		Items:          sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(`$append([], $states.input[kind = 'large'])`))),
+		MaxConcurrency: jsii.Number(largeConcurrency),
+		Outputs:        sfnkit.Expr(`$count($states.result)`),
 	})
 	start := awsstepfunctionstasks.StepFunctionsStartExecution_Jsonata(scope, jsii.String("Copy large file"), &awsstepfunctionstasks.StepFunctionsStartExecutionJsonataProps{
 		StateMachine:       multipart,
@@ -273,14 +311,104 @@ func multipartEach(scope constructs.Construct, s *settings, multipart sfn.IState
 		Input: sfn.TaskInput_FromText(jsii.String(sfnkit.Expr(`{
   'key': $states.input.key,
   'size': $states.input.size,
-  'destinationKey': ` + destinationKeyExpr("$states.input.key", "$states.input.plan") + `,
-  'copySource': ` + copySourceExpr(*s.SourceBucket.BucketName(), "$states.input.key") + `
+  'destinationKey': $states.input.destinationKey,
+  'copySource': ` + copySourceExpr + `
 }`))),
-		Outputs: sfnkit.Expr("$states.input.key"),
+		Outputs: sfnkit.Expr("1"),
 	})
 	start.AddRetry(sfnkit.Retry(5, 6, 0, sfnkit.StartExecutionErrors...))
 	each.ItemProcessor(start, nil)
-	return each
+	return classifyBatch(scope, "Classify large batch").Next(each)
+}
+
+// manifestStates is the table manifest's first and last state.
+type manifestStates struct {
+	first sfn.IChainable
+	last  sfn.INextable
+}
+
+// tableManifest lists the export's table folders — every
+// "<database>/<schema.table>/" that holds an object, by ListObjectsV2 with a
+// delimiter, so tables come from the files themselves and not from _SUCCESS
+// markers, which AWS does not document — and writes them, 1,000 a page, as
+// manifest objects under $plan.manifestPrefix. One Express child per
+// database folder; the listing of databases is paged in this execution.
+func tableManifest(scope constructs.Construct, s *settings) manifestStates {
+	listDatabases := listObjectsState(scope, "List databases", listDatabasesExpr, map[string]interface{}{
+		"databases":      sfnkit.Expr(`$append($exists($databases) ? $databases : [], $append([], $states.result.CommonPrefixes.Prefix))`),
+		"databasesToken": sfnkit.Expr(`$exists($states.result.NextContinuationToken) ? $states.result.NextContinuationToken : null`),
+	})
+	moreDatabases := sfn.Choice_Jsonata(scope, jsii.String("More databases?"), nil)
+
+	start := sfn.Pass_Jsonata(scope, jsii.String("Start table listing"), &sfn.PassJsonataProps{
+		Assign: &map[string]interface{}{"job": sfnkit.Expr("$states.input"), "pages": 0, "tables": 0},
+	})
+	listTables := listObjectsState(scope, "List tables", listTablesExpr, map[string]interface{}{
+		"found":       sfnkit.Expr(`$append([], $states.result.CommonPrefixes.Prefix)`),
+		"tablesToken": sfnkit.Expr(`$exists($states.result.NextContinuationToken) ? $states.result.NextContinuationToken : null`),
+	})
+	anyTables := sfn.Choice_Jsonata(scope, jsii.String("Any tables on page?"), nil)
+	writePage := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String("Write manifest page"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
+		Service:   jsii.String("s3"),
+		Action:    jsii.String("putObject"),
+		IamAction: jsii.String("s3:PutObject"),
+		Parameters: encryption(s, map[string]interface{}{
+			"Bucket":      *s.DestinationBucket.BucketName(),
+			"Key":         sfnkit.Expr(manifestKeyExpr),
+			"Body":        sfnkit.Expr(manifestPageExpr),
+			"ContentType": "application/json",
+		}),
+		IamResources: &[]*string{destinationObjects(s)},
+		Assign:       &map[string]interface{}{"pages": sfnkit.Expr("$pages + 1"), "tables": sfnkit.Expr("$tables + $count($found)")},
+	})
+	writePage.AddRetry(s3Retry(8, 30))
+	moreTables := sfn.Choice_Jsonata(scope, jsii.String("More tables?"), nil)
+	listed := sfn.Succeed_Jsonata(scope, jsii.String("Tables listed"), &sfn.SucceedJsonataProps{
+		Outputs: sfnkit.Expr(`{'tables': $tables, 'pages': $pages}`),
+	})
+	start.Next(listTables).Next(anyTables)
+	anyTables.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$count($found) > 0`)), writePage.Next(moreTables), nil)
+	anyTables.Otherwise(moreTables)
+	moreTables.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$type($tablesToken) = 'string'`)), listTables, nil)
+	moreTables.Otherwise(listed)
+
+	write := sfn.DistributedMap_Jsonata(scope, jsii.String("Write table manifest"), &sfn.DistributedMapJsonataProps{
+		Items:                      sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(`$databases`))),
+		JsonataItemSelector:        sfnkit.ExprPtr(`{'database': $states.context.Map.Item.Value, 'index': $states.context.Map.Item.Index, 'plan': $plan}`),
+		MapExecutionType:           sfn.StateMachineType_EXPRESS,
+		MaxConcurrency:             jsii.Number(manifestConcurrency),
+		ToleratedFailurePercentage: jsii.Number(0),
+		// Each child returns {tables, pages}: a few bytes per database folder.
+		Assign: &map[string]interface{}{"manifest": sfnkit.Expr(`{
+  'tables': $sum($append([], $states.result.tables)),
+  'pages': $sum($append([], $states.result.pages))
+}`)},
+		Outputs: sfnkit.Expr("$states.input"),
+	})
+	write.ItemProcessor(start, nil)
+
+	listDatabases.Next(moreDatabases)
+	moreDatabases.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$type($databasesToken) = 'string'`)), listDatabases, nil)
+	moreDatabases.Otherwise(write)
+	return manifestStates{first: listDatabases, last: write}
+}
+
+// listObjectsState is an aws-sdk:s3:listObjectsV2 Task whose Arguments are
+// one JSONata expression, so that ContinuationToken is sent only when there
+// is one (CallAwsService takes Arguments field by field only).
+func listObjectsState(scope constructs.Construct, name, arguments string, assign map[string]interface{}) sfn.CustomState {
+	st := sfn.NewCustomState(scope, jsii.String(name), &sfn.CustomStateProps{
+		StateJson: &map[string]interface{}{
+			"Type": "Task",
+			"Resource": awscdk.Fn_Join(jsii.String(""), &[]*string{
+				jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":states:::aws-sdk:s3:listObjectsV2"),
+			}),
+			"Arguments": sfnkit.Expr(arguments),
+			"Assign":    assign,
+		},
+	})
+	st.AddRetry(s3Retry(8, 30))
+	return st
 }
 
 // multipartDefinition copies one large object: CreateMultipartUpload, an

@@ -90,7 +90,7 @@ func TestStateMachines_areJSONataStandardTracedLoggedWithTimeout(t *testing.T) {
 
 func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 	f := load(t)
-	// THEN the run goes: check input → plan → data → (large) → markers and metadata → done
+	// THEN the run goes: check input → plan → data → (large) → markers and metadata → table manifest → done
 	assert.Equal(t, "Check input", f.copyDef["StartAt"])
 	assert.Equal(t, "Plan copy", f.states["Check input"]["Default"])
 	assert.Equal(t, "Copy data files", f.states["Plan copy"]["Next"])
@@ -99,7 +99,15 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 	assert.Equal(t, "Write markers and metadata", f.states["Any large files?"]["Default"])
 	assert.Equal(t, "Copy large files", f.states["Any large files?"]["Choices"].([]any)[0].(map[string]any)["Next"])
 	assert.Equal(t, "Write markers and metadata", f.states["Copy large files"]["Next"])
-	assert.Equal(t, "Copied", f.states["Write markers and metadata"]["Next"])
+	assert.Equal(t, "List databases", f.states["Write markers and metadata"]["Next"])
+	assert.Equal(t, "More databases?", f.states["List databases"]["Next"])
+	assert.Equal(t, "Write table manifest", f.states["More databases?"]["Default"])
+	assert.Equal(t, "Copied", f.states["Write table manifest"]["Next"])
+	// AND every constant setting reaches the expressions through $settings, not their text
+	settings := f.states["Check input"]["Assign"].(map[string]any)["settings"].(map[string]any)
+	assert.EqualValues(t, 256<<20, settings["multipartThresholdBytes"])
+	assert.Equal(t, "partition_datetime", settings["partitionKey"])
+	assert.Equal(t, "_export_metadata", settings["metadataFolder"])
 
 	for name, want := range map[string]string{
 		"Copy data files": "EXPRESS", "Copy large files": "STANDARD", "Write markers and metadata": "EXPRESS",
@@ -113,18 +121,25 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 		}, m["ItemReader"], name)
 		batcher := m["ItemBatcher"].(map[string]any)
 		assert.EqualValues(t, 500, batcher["MaxItemsPerBatch"], name)
-		assert.EqualValues(t, 131072, batcher["MaxInputBytesPerBatch"], name)
+		assert.EqualValues(t, 96<<10, batcher["MaxInputBytesPerBatch"], name)
 		assert.EqualValues(t, 1000, m["MaxConcurrency"], name)
 		// no tolerated failures: Step Functions' default is 0, so a failed child fails the run
 		assert.NotContains(t, m, "ToleratedFailurePercentage", name)
 		assert.NotContains(t, m, "ToleratedFailureCount", name)
 	}
-	// AND no inline Map iterates the listing in the parent: every inline Map
-	// lives inside a Distributed Map's children or the multipart machine
+	// AND no inline Map iterates in the parent: every inline Map lives inside
+	// a Distributed Map's children or the multipart machine
 	for name, st := range f.copyDef["States"].(map[string]any) {
 		if st.(map[string]any)["Type"] == "Map" {
-			assert.Contains(t, st.(map[string]any), "ItemReader", "top-level Map %q must be distributed", name)
+			mode := st.(map[string]any)["ItemProcessor"].(map[string]any)["ProcessorConfig"].(map[string]any)["Mode"]
+			assert.Equal(t, "DISTRIBUTED", mode, "top-level Map %q must be distributed", name)
 		}
+	}
+	// AND each child classifies its batch once, first
+	for name, first := range map[string]string{
+		"Copy data files": "Classify data batch", "Copy large files": "Classify large batch", "Write markers and metadata": "Classify marker batch",
+	} {
+		assert.Equal(t, first, f.states[name]["ItemProcessor"].(map[string]any)["StartAt"], name)
 	}
 }
 
@@ -150,6 +165,15 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 			st = f.multipartStates[name]
 		}
 		assert.Equal(t, "444455556666", st["Arguments"].(map[string]any)["ExpectedBucketOwner"], "%s refuses a bucket of another owner", name)
+	}
+	page := f.states["Write manifest page"]
+	assert.Equal(t, "arn:aws:states:::aws-sdk:s3:putObject", page["Resource"])
+	assert.Equal(t, "analytics-bucket", page["Arguments"].(map[string]any)["Bucket"])
+	assert.Equal(t, destKeyArn, page["Arguments"].(map[string]any)["SsekmsKeyId"])
+	assert.Equal(t, "444455556666", page["Arguments"].(map[string]any)["ExpectedBucketOwner"])
+	for _, name := range []string{"List databases", "List tables"} {
+		assert.Equal(t, "arn:aws:states:::aws-sdk:s3:listObjectsV2", f.states[name]["Resource"], name)
+		assert.Contains(t, f.states[name]["Arguments"], "'Delimiter': '/'", name)
 	}
 	assert.Equal(t, "arn:aws:states:::states:startExecution.sync:2", f.states["Copy large file"]["Resource"])
 	assert.Equal(t, cdktest.Ref(f.multipartID), f.states["Copy large file"]["Arguments"].(map[string]any)["StateMachineArn"])
@@ -218,9 +242,9 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 		{"destination prefix with leading slash", func(p *s3copy.Props) { p.DestinationPrefix = "/rds" }, `DestinationPrefix must not start with '/' nor contain '//', got "/rds"`},
 		{"concurrency too high", func(p *s3copy.Props) { p.MaxConcurrency = 20000 }, "MaxConcurrency must be between 1 and 10000, got 20000"},
 		{"batch too large", func(p *s3copy.Props) { p.ItemsPerBatch = 5000 }, "ItemsPerBatch must be between 1 and 1000, got 5000"},
-		{"threshold too small", func(p *s3copy.Props) { p.MultipartThreshold = 1024 }, "got 1024"},
+		{"threshold too small", func(p *s3copy.Props) { p.MultipartThresholdBytes = 1024 }, "got 1024"},
 		{"bad destination account", func(p *s3copy.Props) { p.DestinationAccount = "4444" }, `DestinationAccount must be a 12-digit account id, got "4444"`},
-		{"threshold above CopyObject limit", func(p *s3copy.Props) { p.MultipartThreshold = 6 << 30 }, "got 6442450944"},
+		{"threshold above CopyObject limit", func(p *s3copy.Props) { p.MultipartThresholdBytes = 6 << 30 }, "got 6442450944"},
 	}
 	stack := cdktest.NewStack("Bad")
 	src := awss3.Bucket_FromBucketName(stack, jsii.String("S"), jsii.String("export-bucket"))

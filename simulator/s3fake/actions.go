@@ -9,13 +9,18 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
 )
 
-// listObjectsV2: Bucket, Prefix, ContinuationToken, StartAfter, MaxKeys.
-// An empty page has no Contents member, as S3 sends no Contents element.
+// listObjectsV2: Bucket, Prefix, Delimiter, ContinuationToken, StartAfter,
+// MaxKeys. An empty page has no Contents member, as S3 sends no Contents
+// element. With a Delimiter, keys that hold it after the prefix are rolled
+// up into CommonPrefixes ("<prefix><up to and including the delimiter>"),
+// each counted once against MaxKeys, as the ListObjectsV2 API reference
+// describes.
 func (f *Fake) listObjectsV2(a *fakeapi.Args) (map[string]any, error) {
 	name, prefix := a.Str("Bucket"), a.OptStr("Prefix")
 	token, startAfter := a.OptStr("ContinuationToken"), a.OptStr("StartAfter")
+	delimiter := a.OptStr("Delimiter")
 	maxKeys := a.OptInt("MaxKeys", 1000)
-	a.Absent("Delimiter", "EncodingType")
+	a.Absent("EncodingType")
 	if a.Err() != nil {
 		return nil, a.Err()
 	}
@@ -40,9 +45,23 @@ func (f *Fake) listObjectsV2(a *fakeapi.Args) (map[string]any, error) {
 	if j := sort.Search(len(keys), func(k int) bool { return keys[k] > after }); after != "" && j > i {
 		i = j
 	}
-	contents := []any{}
-	for ; i < len(keys) && hasPrefix(keys[i], prefix) && int64(len(contents)) < maxKeys; i++ {
+	contents, common := []any{}, []any{}
+	last := ""
+	for ; i < len(keys) && hasPrefix(keys[i], prefix) && int64(len(contents)+len(common)) < maxKeys; i++ {
+		if delimiter != "" {
+			if j := strings.Index(keys[i][len(prefix):], delimiter); j >= 0 {
+				cp := keys[i][:len(prefix)+j+len(delimiter)]
+				common = append(common, map[string]any{"Prefix": cp})
+				// skip every other key under this common prefix
+				last = cp + "\U0010FFFF"
+				for i+1 < len(keys) && strings.HasPrefix(keys[i+1], cp) {
+					i++
+				}
+				continue
+			}
+		}
 		o := b.objects[keys[i]]
+		last = o.key
 		contents = append(contents, map[string]any{
 			"Key": o.key, "Size": float64(o.size), "ETag": quote(o.etag),
 			"LastModified": isoTime(o.lastModified), "StorageClass": o.storageClass,
@@ -51,13 +70,18 @@ func (f *Fake) listObjectsV2(a *fakeapi.Args) (map[string]any, error) {
 	truncated := maxKeys > 0 && i < len(keys) && hasPrefix(keys[i], prefix)
 	res := map[string]any{
 		"Name": name, "Prefix": prefix, "MaxKeys": float64(maxKeys),
-		"KeyCount": float64(len(contents)), "IsTruncated": truncated,
+		"KeyCount": float64(len(contents) + len(common)), "IsTruncated": truncated,
 	}
 	if len(contents) > 0 {
 		res["Contents"] = contents
 	}
+	if len(common) > 0 {
+		res["CommonPrefixes"] = common
+	}
+	if delimiter != "" {
+		res["Delimiter"] = delimiter
+	}
 	if truncated {
-		last := contents[len(contents)-1].(map[string]any)["Key"].(string)
 		res["NextContinuationToken"] = base64.RawURLEncoding.EncodeToString([]byte("s3fake:" + last))
 	}
 	if token != "" {

@@ -110,7 +110,7 @@ func TestListObjectsV2Errors(t *testing.T) {
 		{name: "negative MaxKeys", args: map[string]any{"Bucket": "b", "MaxKeys": float64(-1)}, wantErr: ErrS3, wantCause: "InvalidArgument"},
 		{name: "missing Bucket", args: map[string]any{}, wantErr: ErrInvalidCall, wantCause: "s3:listObjectsV2: argument Bucket is required"},
 		{name: "wrong-typed Prefix", args: map[string]any{"Bucket": "b", "Prefix": 3.0}, wantErr: ErrInvalidCall, wantCause: "argument Prefix must be a string"},
-		{name: "Delimiter unsupported", args: map[string]any{"Bucket": "b", "Delimiter": "/"}, wantErr: ErrInvalidCall, wantCause: "Delimiter"},
+		{name: "EncodingType unsupported", args: map[string]any{"Bucket": "b", "EncodingType": "url"}, wantErr: ErrInvalidCall, wantCause: "EncodingType"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,5 +133,40 @@ func TestListSeesWritesAndDeletes(t *testing.T) {
 	keys2, _ := listAll(t, f, map[string]any{"Bucket": "b"})
 	if fmt.Sprint(keys, keys2) != "[a c] [a b]" {
 		t.Fatalf("listings %v %v", keys, keys2)
+	}
+}
+
+func TestListObjectsV2_delimiterRollsUpCommonPrefixesAcrossPages(t *testing.T) {
+	f := NewFake()
+	f.CreateBucket("b")
+	for _, k := range []string{"x/info.json", "x/db/t1/1/a", "x/db/t1/1/b", "x/db/t2/a", "x/db/t3/a", "x/db2/t/a"} {
+		_ = f.PutObject("b", k, nil)
+	}
+	// GIVEN the export root: one file and two database folders
+	page, err := call(t, f, "listObjectsV2", map[string]any{"Bucket": "b", "Prefix": "x/", "Delimiter": "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(page["CommonPrefixes"], page["KeyCount"]); got != "[map[Prefix:x/db/] map[Prefix:x/db2/]] 3" {
+		t.Fatalf("root page: %s", got)
+	}
+	// WHEN a database folder is listed one entry a page THEN each table comes once, in order
+	var got []string
+	args := map[string]any{"Bucket": "b", "Prefix": "x/db/", "Delimiter": "/", "MaxKeys": 1.0}
+	for {
+		page, err := call(t, f, "listObjectsV2", args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cp := range page["CommonPrefixes"].([]any) {
+			got = append(got, cp.(map[string]any)["Prefix"].(string))
+		}
+		if page["IsTruncated"] != true {
+			break
+		}
+		args["ContinuationToken"] = page["NextContinuationToken"]
+	}
+	if fmt.Sprint(got) != "[x/db/t1/ x/db/t2/ x/db/t3/]" {
+		t.Fatalf("tables: %v", got)
 	}
 }

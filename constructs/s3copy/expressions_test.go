@@ -1,0 +1,276 @@
+package s3copy
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
+)
+
+// Each expression of expressions/ evaluated on its own by the reference
+// jsonata, with the bindings the state that holds it gives.
+
+var (
+	evOnce sync.Once
+	ev     *jsonata.Evaluator
+	evErr  error
+)
+
+func evaluate(t *testing.T, expr string, bindings map[string]any) any {
+	t.Helper()
+	evOnce.Do(func() { ev, evErr = jsonata.Start() })
+	require.NoError(t, evErr)
+	v, undefined, err := ev.Eval(expr, nil, bindings)
+	require.NoError(t, err, "expression:\n%s", expr)
+	require.False(t, undefined, "expression is undefined:\n%s", expr)
+	return v
+}
+
+func states(input any) map[string]any { return map[string]any{"states": map[string]any{"input": input}} }
+
+const (
+	exportID = "rds-analytics-db-2026-11-24-03-04-0123456789"
+	part     = "partition_datetime=20261124T030458Z"
+)
+
+var defaultSettings = map[string]any{
+	"sourceBucket": "export-bucket", "destinationBucket": "analytics-bucket", "destinationPrefix": "",
+	"metadataFolder": "_export_metadata", "partitionKey": "partition_datetime",
+	"partitionValuePicture": DefaultPartitionValuePicture, "multipartThresholdBytes": float64(DefaultMultipartThresholdBytes),
+}
+
+func planFor(t *testing.T, s3Prefix string, settings map[string]any) map[string]any {
+	t.Helper()
+	b := states(map[string]any{
+		"exportTaskIdentifier": exportID, "s3Prefix": s3Prefix,
+		"snapshotTime": "2026-11-24T03:04:58.145Z", "sourceIdentifier": "analytics-db",
+	})
+	b["settings"] = settings
+	return evaluate(t, planExpr, b).(map[string]any)
+}
+
+func TestPlan(t *testing.T) {
+	tests := []struct {
+		name, s3Prefix, destPrefix string
+		wantRoot, wantMetadata     string
+	}{
+		{"no prefixes", "", "", exportID + "/", "_export_metadata/analytics-db/" + part + "/"},
+		{"S3Prefix", "exports/daily", "", "exports/daily/" + exportID + "/", "_export_metadata/analytics-db/" + part + "/"},
+		{"S3Prefix with trailing slash", "exports/daily/", "", "exports/daily/" + exportID + "/", "_export_metadata/analytics-db/" + part + "/"},
+		{"destination prefix", "", "rds/", exportID + "/", "rds/_export_metadata/analytics-db/" + part + "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := map[string]any{}
+			for k, v := range defaultSettings {
+				s[k] = v
+			}
+			s["destinationPrefix"] = tt.destPrefix
+			p := planFor(t, tt.s3Prefix, s)
+			assert.Equal(t, tt.wantRoot, p["exportRoot"])
+			assert.Equal(t, part, p["partition"])
+			assert.Equal(t, tt.wantMetadata, p["metadataPrefix"])
+			assert.Equal(t, tt.wantMetadata+"_tables/", p["manifestPrefix"])
+			assert.Equal(t, "export-bucket", p["sourceBucket"])
+			assert.EqualValues(t, DefaultMultipartThresholdBytes, p["multipartThresholdBytes"])
+		})
+	}
+}
+
+func TestPlan_partitionPictureAndKeyFromSettings(t *testing.T) {
+	s := map[string]any{}
+	for k, v := range defaultSettings {
+		s[k] = v
+	}
+	s["partitionKey"], s["partitionValuePicture"] = "dt", "[Y0001]-[M01]-[D01]"
+	assert.Equal(t, "dt=2026-11-24", planFor(t, "", s)["partition"])
+}
+
+// classify runs classify.jsonata on one batch.
+func classify(t *testing.T, plan map[string]any, items ...map[string]any) []map[string]any {
+	t.Helper()
+	list := make([]any, len(items))
+	for i, it := range items {
+		list[i] = it
+	}
+	out := evaluate(t, classifyExpr, states(map[string]any{"Items": list, "BatchInput": map[string]any{"plan": plan}}))
+	var recs []map[string]any
+	for _, r := range out.([]any) {
+		recs = append(recs, r.(map[string]any))
+	}
+	return recs
+}
+
+func TestClassify_destinationKeyAndCopySourceForEveryLayout(t *testing.T) {
+	tests := []struct {
+		name, prefix, rel, wantKey, wantKind string
+	}{
+		{"current layout", "", "postgres/public.city/1/part-00000-5d0f2a1e-c000.gz.parquet", "postgres/public.city/" + part + "/1/part-00000-5d0f2a1e-c000.gz.parquet", "data"},
+		{"current layout marker", "", "postgres/public.city/1/_SUCCESS", "postgres/public.city/" + part + "/1/_SUCCESS", "marker"},
+		{"older layout without batch folder", "", "postgres/public.city/part-00000-5d0f2a1e-c000.gz.parquet", "postgres/public.city/" + part + "/part-00000-5d0f2a1e-c000.gz.parquet", "data"},
+		{"with S3Prefix, several batches", "exports/daily", "shop/shop.orders/2/part-00000-0a1b-c000.gz.parquet", "shop/shop.orders/" + part + "/2/part-00000-0a1b-c000.gz.parquet", "data"},
+		{"export_info metadata", "", "export_info_" + exportID + ".json", "_export_metadata/analytics-db/" + part + "/export_info_" + exportID + ".json", "metadata"},
+		{"tables info metadata with prefix", "exports", "export_tables_info_" + exportID + "_from_1_to_3.json", "_export_metadata/analytics-db/" + part + "/export_tables_info_" + exportID + "_from_1_to_3.json", "metadata"},
+		{"non-ASCII names", "", "データ/公開.都市/1/part-00000-ü.gz.parquet", "データ/公開.都市/" + part + "/1/part-00000-ü.gz.parquet", "data"},
+		{"percent, plus, ampersand, dollar", "", "db%1/s+x.t&y$/1/part-00000.gz.parquet", "db%1/s+x.t&y$/" + part + "/1/part-00000.gz.parquet", "data"},
+		{"deeper unknown naming kept opaque", "", "postgres/public.city/1/sub/part-9.gz.parquet", "postgres/public.city/" + part + "/1/sub/part-9.gz.parquet", "data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := planFor(t, tt.prefix, defaultSettings)
+			key := p["exportRoot"].(string) + tt.rel
+			recs := classify(t, p, map[string]any{"Key": key, "Size": 1234.0})
+			require.Len(t, recs, 1, "one record per object, also for a batch of one")
+			assert.Equal(t, tt.wantKey, recs[0]["destinationKey"])
+			assert.Equal(t, tt.wantKind, recs[0]["kind"])
+			assert.Equal(t, key, recs[0]["key"])
+
+			cs := evaluate(t, copySourceExpr, map[string]any{"plan": p, "states": map[string]any{"input": recs[0]}}).(string)
+			bucket, encoded, ok := strings.Cut(cs, "/")
+			require.True(t, ok)
+			assert.Equal(t, "export-bucket", bucket)
+			decoded, err := url.PathUnescape(encoded)
+			require.NoError(t, err)
+			assert.Equal(t, key, decoded, "S3 decodes CopySource back to the source key")
+			assert.Regexp(t, `^[A-Za-z0-9\-_.!~*'()%/]+$`, encoded, "every reserved or non-ASCII byte is percent-encoded")
+		})
+	}
+}
+
+func TestClassify_splitsDataLargeMarkersAndMetadata(t *testing.T) {
+	p := planFor(t, "exports", defaultSettings)
+	root := p["exportRoot"].(string)
+	recs := classify(t, p,
+		map[string]any{"Key": root + "export_info_x.json", "Size": 700.0},
+		map[string]any{"Key": root + "postgres/public.city/1/_SUCCESS", "Size": 0.0},
+		map[string]any{"Key": root + "postgres/public.city/1/part-00000.gz.parquet", "Size": 5e6},
+		map[string]any{"Key": root + "postgres/public.big/part-00000.gz.parquet", "Size": 12e9},
+		map[string]any{"Key": root + "postgres/public.big/part-00001.gz.parquet", "Size": float64(256 << 20)},
+	)
+	var kinds []string
+	for _, r := range recs {
+		kinds = append(kinds, r["kind"].(string))
+	}
+	assert.Equal(t, []string{"metadata", "marker", "data", "large", "data"}, kinds, "data up to the threshold, large above it")
+}
+
+func TestClassify_recordsStayUnderThePayloadLimitForAFullBatch(t *testing.T) {
+	// GIVEN a batch as full as MaxInputBytesPerBatch allows, with long keys
+	p := planFor(t, "exports/"+strings.Repeat("x", 100), defaultSettings)
+	root := p["exportRoot"].(string)
+	var items []map[string]any
+	size := 0
+	for i := 0; ; i++ {
+		key := fmt.Sprintf("%sdatabase_%04d/public.table_with_a_long_name_%04d/1/part-%05d-5d0f2a1e-1234-4bcd-9abc-0123456789ab-c000.gz.parquet", root, i%7, i%13, i)
+		item := map[string]any{"Etag": `"0123456789abcdef0123456789abcdef"`, "Key": key, "LastModified": 1.7e9, "Size": 4e6, "StorageClass": "STANDARD"}
+		b, _ := json.Marshal(item)
+		if size+len(b)+1 > maxBatchBytes {
+			break
+		}
+		size += len(b) + 1
+		items = append(items, item)
+	}
+	// WHEN it is classified THEN the records fit in a state's 256 KiB
+	recs := classify(t, p, items...)
+	b, err := json.Marshal(recs)
+	require.NoError(t, err)
+	assert.Less(t, len(b), 256*1024, "%d records of %d items", len(recs), len(items))
+}
+
+func TestListArguments_sendAContinuationTokenOnlyWhenThereIsOne(t *testing.T) {
+	p := planFor(t, "", defaultSettings)
+	first := evaluate(t, listDatabasesExpr, map[string]any{"plan": p})
+	assert.Equal(t, map[string]any{"Bucket": "export-bucket", "Prefix": exportID + "/", "Delimiter": "/"}, first)
+	next := evaluate(t, listDatabasesExpr, map[string]any{"plan": p, "databasesToken": "tok"})
+	assert.Equal(t, "tok", next.(map[string]any)["ContinuationToken"])
+	none := evaluate(t, listDatabasesExpr, map[string]any{"plan": p, "databasesToken": nil})
+	assert.NotContains(t, none, "ContinuationToken")
+
+	job := map[string]any{"plan": p, "database": exportID + "/postgres/", "index": 0.0}
+	tables := evaluate(t, listTablesExpr, map[string]any{"job": job})
+	assert.Equal(t, map[string]any{"Bucket": "export-bucket", "Prefix": exportID + "/postgres/", "Delimiter": "/"}, tables)
+	assert.Equal(t, "t2", evaluate(t, listTablesExpr, map[string]any{"job": job, "tablesToken": "t2"}).(map[string]any)["ContinuationToken"])
+}
+
+func TestManifestPage_listsEachTableFolderWithItsDestinationPrefix(t *testing.T) {
+	s := map[string]any{}
+	for k, v := range defaultSettings {
+		s[k] = v
+	}
+	s["destinationPrefix"] = "rds/"
+	p := planFor(t, "", s)
+	job := map[string]any{"plan": p, "database": exportID + "/postgres/", "index": 3.0}
+	for _, found := range [][]any{
+		{exportID + "/postgres/public.city/"},
+		{exportID + "/postgres/public.city/", exportID + "/postgres/public.country/"},
+	} {
+		body := evaluate(t, manifestPageExpr, map[string]any{"job": job, "found": found}).(string)
+		var page struct {
+			ExportTaskIdentifier, Partition string
+			Tables                          []map[string]string
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &page))
+		assert.Equal(t, exportID, page.ExportTaskIdentifier)
+		assert.Equal(t, part, page.Partition)
+		require.Len(t, page.Tables, len(found), "tables is an array whatever its length")
+		assert.Equal(t, map[string]string{"database": "postgres", "table": "public.city", "prefix": "rds/postgres/public.city/" + part + "/"}, page.Tables[0])
+	}
+	key := evaluate(t, manifestKeyExpr, map[string]any{"job": job, "pages": 12.0})
+	assert.Equal(t, "rds/_export_metadata/analytics-db/"+part+"/_tables/part-00003-00012.json", key)
+}
+
+func TestParts_coverTheObjectWithinS3Limits(t *testing.T) {
+	const mib, gib = 1 << 20, 1 << 30
+	tests := []struct {
+		name      string
+		size      float64
+		wantParts int
+	}{
+		{"just over 1 GiB", gib + 1, 17},
+		{"12 GB", 12e9, 179},
+		{"200 GB", 200e9, 999},
+		{"5 TiB", 5 * 1024 * gib, 1024},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parts := evaluate(t, partsExpr, states(map[string]any{"size": tt.size})).([]any)
+			assert.Equal(t, tt.wantParts, len(parts))
+			next := int64(0)
+			for i, p := range parts {
+				p := p.(map[string]any)
+				assert.EqualValues(t, i+1, p["PartNumber"])
+				var from, to int64
+				_, err := fmt.Sscanf(p["CopySourceRange"].(string), "bytes=%d-%d", &from, &to)
+				require.NoError(t, err)
+				require.Equal(t, next, from, "part %d starts where the previous ended", i+1)
+				n := to - from + 1
+				assert.LessOrEqual(t, n, int64(5*gib), "part %d at most 5 GiB", i+1)
+				if i < len(parts)-1 {
+					assert.GreaterOrEqual(t, n, int64(5*mib), "part %d at least 5 MiB", i+1)
+				}
+				next = to + 1
+			}
+			assert.Equal(t, int64(tt.size), next, "parts end at the last byte")
+		})
+	}
+}
+
+func TestValidInput(t *testing.T) {
+	for _, tt := range []struct {
+		give map[string]any
+		want bool
+	}{
+		{map[string]any{"exportTaskIdentifier": "x", "snapshotTime": "2026-11-24T03:04:58.145Z", "sourceIdentifier": "db"}, true},
+		{map[string]any{"exportTaskIdentifier": "", "snapshotTime": "t", "sourceIdentifier": "db"}, false},
+		{map[string]any{"exportTaskIdentifier": "x", "sourceIdentifier": "db"}, false},
+	} {
+		assert.Equal(t, tt.want, evaluate(t, validInputExpr, states(tt.give)), "%v", tt.give)
+	}
+}
