@@ -14,6 +14,7 @@ import (
 
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 
+	"github.com/snapshotlake/snapshotlake/constructs/catalog"
 	"github.com/snapshotlake/snapshotlake/constructs/demo"
 	"github.com/snapshotlake/snapshotlake/constructs/destination"
 	"github.com/snapshotlake/snapshotlake/constructs/monitoring"
@@ -45,7 +46,7 @@ func Build(app awscdk.App, cfg Config) ([]awscdk.Stack, error) {
 		out = append(out, s)
 	}
 	if cfg.Destination != nil {
-		s, err := NewDestinationStack(app, DestinationStackName, *cfg.Destination)
+		s, err := NewDestinationStack(app, DestinationStackName, *cfg.Destination, cfg.AlarmEmails)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", DestinationStackName, err)
 		}
@@ -81,17 +82,38 @@ func NewDemoStack(scope constructs.Construct, id string, p PipelineConfig, alarm
 }
 
 // NewDestinationStack is what the analytics account deploys: the bucket
-// every source copies into, with its key, admitting the source accounts'
-// copy roles.
-func NewDestinationStack(scope constructs.Construct, id string, d DestinationConfig) (awscdk.Stack, error) {
+// every source copies into, with its key and the event bus, admitting the
+// source accounts' copy roles; the Glue catalog of every copied export
+// (construct ids "Catalog" and "Monitoring", unless Catalog is off); the
+// optional Storage Transfer role and queue for Google Cloud Storage.
+func NewDestinationStack(scope constructs.Construct, id string, d DestinationConfig, alarmEmails []string) (awscdk.Stack, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
-		Description: jsii.String("Analytics bucket receiving RDS snapshot exports from the source accounts"),
+		Description: jsii.String("Analytics bucket receiving RDS snapshot exports from the source accounts, cataloged in Glue"),
 		Env:         env(d.Account, d.Region),
 	})
-	_, err := destination.New(stack, "Destination", &destination.Props{
-		BucketName:     d.BucketName,
-		SourceAccounts: d.SourceAccounts,
-		OrganizationID: d.OrganizationID,
+	dest, err := destination.New(stack, "Destination", &destination.Props{
+		BucketName:              d.BucketName,
+		SourceAccounts:          d.SourceAccounts,
+		OrganizationID:          d.OrganizationID,
+		SourceRegions:           d.SourceRegions,
+		CopyRoleNamePrefix:      destination.DefaultCopyRoleNamePrefix,
+		GoogleTransferSubjectID: d.GoogleTransferSubjectID,
+		GoogleTransferPrefix:    d.GoogleTransferPrefix,
+		GoogleTransferEvents:    d.GoogleTransferEvents,
+	})
+	if err != nil || !d.Catalog {
+		return stack, err
+	}
+	cat, err := catalog.New(stack, "Catalog", &catalog.Props{
+		Bucket: dest.Bucket(), Key: dest.Key(), EventBus: dest.EventBus(), DatabaseName: d.CatalogDatabase,
+	})
+	if err != nil {
+		return stack, err
+	}
+	_, err = monitoring.New(stack, "Monitoring", &monitoring.Props{
+		StateMachines:     map[string]sfn.IStateMachine{"Catalog": cat.StateMachine()},
+		Emails:            alarmEmails,
+		WatchExportEvents: jsii.Bool(false),
 	})
 	return stack, err
 }

@@ -25,9 +25,9 @@ import (
 const bucketName = "analytics-bucket"
 
 type fixture struct {
-	tpl   cdktest.Template
-	smID  string
-	def   map[string]any
+	tpl    cdktest.Template
+	smID   string
+	def    map[string]any
 	roleID string
 }
 
