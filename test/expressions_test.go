@@ -117,12 +117,17 @@ func TestExportID_isValidDeterministicAndUniquePerSnapshot(t *testing.T) {
 
 func TestSnapshotType_followsTheSnapshotIdForm(t *testing.T) {
 	ev := evaluator(t)
-	e := expr(t, machines(t)["RdsExport"]["Describe cluster snapshot"]["Arguments"].(map[string]any)["SnapshotType"])
-	for id, want := range map[string]string{
-		"rds:analytics-db-2026-11-24-03-04": "automated", "awsbackup:job-1234": "awsbackup", "before-migration": "manual", "rdsx": "manual",
+	for state, backup := range map[string]string{
+		// Aurora: AWS Backup snapshots are manual cluster snapshots; instances have their own type
+		"Describe cluster snapshot": "manual", "Describe DB snapshot": "awsbackup",
 	} {
-		got := eval(t, ev, e, map[string]any{"states": map[string]any{"input": map[string]any{"detail": map[string]any{"SourceIdentifier": id}}}})
-		assert.Equal(t, want, got, id)
+		e := expr(t, machines(t)["RdsExport"][state]["Arguments"].(map[string]any)["SnapshotType"])
+		for id, want := range map[string]string{
+			"rds:analytics-db-2026-11-24-03-04": "automated", "awsbackup:job-1234": backup, "before-migration": "manual", "rdsx": "manual",
+		} {
+			got := eval(t, ev, e, map[string]any{"states": map[string]any{"input": map[string]any{"detail": map[string]any{"SourceIdentifier": id}}}})
+			assert.Equal(t, want, got, "%s %s", state, id)
+		}
 	}
 }
 
@@ -144,22 +149,30 @@ func TestConfiguredSource_isMatchedWithoutCase(t *testing.T) {
 // The copy state machine's expressions are tested one by one in
 // constructs/s3copy (expressions_test.go), on the files they are built from.
 
-func TestAnnouncement_listsTablesAsAnArrayWhateverTheirNumber(t *testing.T) {
+func TestAnnouncement_staysTheSameSizeWhateverTheTableCount(t *testing.T) {
 	ev := evaluator(t)
-	entry := machines(t)["RdsExport"]["Announce export"]["Arguments"].(map[string]any)["Entries"].([]any)[0].(map[string]any)
-	detailExpr := expr(t, entry["Detail"])
-	for _, tables := range [][]any{{}, {"postgres/public.city"}, {"postgres/public.city", "postgres/public.country"}} {
+	entries := machines(t)["RdsExport"]["Announce export"]["Arguments"].(map[string]any)["Entries"].([]any)
+	detailExpr := expr(t, entries[0].(map[string]any)["Detail"])
+	sizes := map[int]int{}
+	for _, tables := range []float64{0, 3, 100000} {
 		bind := map[string]any{
-			"snapshot":             map[string]any{"sourceIdentifier": "analytics-db", "sourceType": "cluster", "snapshotArn": "arn"},
-			"exportTaskIdentifier": "rds-analytics-db-x",
-			"states": map[string]any{"input": map[string]any{"snapshotTime": "2026-11-24T03:04:58.145Z", "copy": map[string]any{
-				"destinationBucket": "analytics", "destinationPrefix": "", "partition": part, "tables": tables,
-			}}},
+			"snapshot":             map[string]any{"sourceIdentifier": "analytics-db", "sourceType": "cluster", "snapshotArn": "arn:aws:rds:ap-northeast-1:111122223333:cluster-snapshot:rds:analytics-db-2026-11-24-03-04"},
+			"exportTaskIdentifier": "rds-analytics-db-2026-11-24-03-04-0123456789",
+			"snapshotTime":         "2026-11-24T03:04:58.145Z",
+			"copied": map[string]any{
+				"destinationBucket": "analytics", "destinationPrefix": "", "partition": "partition_datetime=20261124T030458Z",
+				"metadataPrefix": "_export_metadata/analytics-db/partition_datetime=20261124T030458Z/",
+				"manifestPrefix": "_export_metadata/analytics-db/partition_datetime=20261124T030458Z/_tables/",
+				"tableCount":     tables, "largeFileCount": 0.0,
+			},
 		}
+		raw := eval(t, ev, detailExpr, bind).(string)
 		var detail map[string]any
-		require.NoError(t, json.Unmarshal([]byte(eval(t, ev, detailExpr, bind).(string)), &detail))
-		got, ok := detail["tables"].([]any)
-		require.True(t, ok, "tables is an array for %d tables: %v", len(tables), detail["tables"])
-		assert.Len(t, got, len(tables))
+		require.NoError(t, json.Unmarshal([]byte(raw), &detail))
+		assert.EqualValues(t, tables, detail["tableCount"])
+		assert.EqualValues(t, 2, detail["schemaVersion"])
+		sizes[int(tables)] = len(raw)
 	}
+	assert.Less(t, sizes[100000], 2048, "the detail is about a kilobyte for 100,000 tables")
+	assert.InDelta(t, sizes[0], sizes[100000], 6, "only the digits of the count differ")
 }

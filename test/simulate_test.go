@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // DuckDB reads the copied Parquet back
 	"github.com/stretchr/testify/assert"
@@ -103,7 +104,7 @@ func TestSimulate_demoLandsAsHivePartitionedParquetThatDuckDBReads(t *testing.T)
 	dir := t.TempDir()
 	n, err := r.WriteOut(dir)
 	require.NoError(t, err)
-	assert.Equal(t, 8, n, "3 Parquet files, 3 markers, 2 metadata files")
+	assert.Equal(t, 9, n, "3 Parquet files, 3 markers, 2 metadata files, 1 table manifest")
 
 	db, err := sql.Open("duckdb", "")
 	require.NoError(t, err)
@@ -199,13 +200,13 @@ func TestSimulate_outcomes(t *testing.T) {
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 4, r.Result.Calls["rds:startExportTask"], "three refusals, then the start")
-				assert.Len(t, r.Result.Destination.Objects, 8)
+				assert.Len(t, r.Result.Destination.Objects, 9, "8 copies and the table manifest")
 			}},
 		{"throttled copies are retried and all land", "throttled-copies",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 12, r.Result.Calls["s3:copyObject"], "8 copies + 4 retries")
-				assert.Len(t, r.Result.Destination.Objects, 8)
+				assert.Len(t, r.Result.Destination.Objects, 9)
 			}},
 		{"a copy failing for good fails the run and writes no marker", "copy-fails",
 			func(t *testing.T, r *sim.Run) {
@@ -289,11 +290,37 @@ func TestSimulate_outcomes(t *testing.T) {
 				assert.True(t, strings.HasPrefix(r.Result.ExportTasks[0].Identifier, "rds-orders-db-2026-11-24-03-04-"))
 				assert.Contains(t, destKeys(r), "postgres/public.country/"+part+"/1/_SUCCESS")
 			}},
+		{"a permanent StartExportTask error fails within 5 minutes with RDS's message", "start-export-denied",
+			func(t *testing.T, r *sim.Run) {
+				assert.Equal(t, "FAILED", r.Result.Status)
+				assert.Equal(t, "Rds.RdsException", r.Result.Error)
+				assert.Contains(t, r.Result.Cause, "is not authorized to perform: iam:PassRole")
+				assert.Equal(t, 5, r.Result.Calls["rds:startExportTask"], "one call and four quick retries, not a day of them")
+				assert.Equal(t, 1, r.Result.Calls["rds:describeExportTasks"], "the running exports are counted once: fewer than 5")
+				assert.Less(t, exportRunDuration(t, r), 5*time.Minute)
+			}},
+		{"tables come from the data files when the export has no _SUCCESS markers", "no-markers",
+			func(t *testing.T, r *sim.Run) {
+				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
+				require.Len(t, r.Result.Events, 1)
+				assert.EqualValues(t, 3, r.Result.Events[0].Detail["tableCount"])
+				assert.Empty(t, markers(r))
+			}},
+		{"an announcement that failed is repaired by the next delivery", "announce-repaired",
+			func(t *testing.T, r *sim.Run) {
+				assert.Equal(t, "FAILED", r.Result.Deliveries[0].Status)
+				assert.Equal(t, "AnnouncementFailed", r.Result.Error)
+				assert.Equal(t, "SUCCEEDED", r.Result.Deliveries[1].Status)
+				assert.Equal(t, "ALREADY_COPIED", r.Result.Deliveries[1].Output.(map[string]any)["status"])
+				assert.Equal(t, 1, copiesOf(r, "copy"), "the copy ran once")
+				require.Len(t, r.Result.Events, 1, "announced once, by the second delivery")
+				assert.Equal(t, 8, r.Result.Calls["eventbridge:putEvents"], "7 refused, then accepted")
+			}},
 		{"an AWS Backup snapshot id", "awsbackup",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Regexp(t, `^awsbackup-job-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6-[0-9a-f]{10}$`, r.Result.ExportTasks[0].Identifier)
-				assert.Len(t, r.Result.Destination.Objects, 8)
+				assert.Len(t, r.Result.Destination.Objects, 9)
 			}},
 	}
 	for _, tt := range tests {
@@ -307,6 +334,42 @@ func TestSimulate_outcomes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exportRunDuration is the simulated duration of the first export run.
+func exportRunDuration(t *testing.T, r *sim.Run) time.Duration {
+	t.Helper()
+	for _, e := range r.Result.Executions {
+		if e.StateMachine == "export" {
+			start, err := time.Parse(time.RFC3339Nano, e.StartDate)
+			require.NoError(t, err)
+			stop, err := time.Parse(time.RFC3339Nano, e.StopDate)
+			require.NoError(t, err)
+			return stop.Sub(start)
+		}
+	}
+	t.Fatal("no export run")
+	return 0
+}
+
+func TestSimulate_20000TablesStayWithinEveryPayloadLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40,000 objects: about 30 s")
+	}
+	// GIVEN an export of 20,000 tables of one file each (before the compact
+	// child outputs, the copy failed here: "The variable 'markerPass' … exceeds
+	// the maximum size of 256 KiB")
+	r := simulate(t, example(t, "tables-20k"))
+	// THEN it copies and announces, the event a kilobyte, the tables in 20 manifest objects
+	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
+	require.Len(t, r.Result.Events, 1)
+	ev := r.Result.Events[0]
+	assert.EqualValues(t, 20000, ev.Detail["tableCount"])
+	b, err := json.Marshal(ev.Detail)
+	require.NoError(t, err)
+	assert.Less(t, len(b), 2048)
+	assert.Len(t, r.S3.Objects(r.DestinationBucket, ev.Detail["manifestPrefix"].(string)), 20)
+	assert.Equal(t, 40001, r.Result.Calls["s3:copyObject"], "20,000 data files, 20,000 markers, one metadata file")
 }
 
 func TestSimulate_everyDataFileLandsOnce(t *testing.T) {
@@ -339,7 +402,7 @@ func TestSimulate_everyDataFileLandsOnce(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(exported), r.Result.Calls["s3:copyObject"], "every exported object copied exactly once")
-	assert.Len(t, r.Result.Destination.Objects, len(exported))
+	assert.Len(t, r.Result.Destination.Objects, len(exported)+1, "and one table manifest object")
 }
 
 func TestExamples_allLoadAndTheGivenEventRuns(t *testing.T) {
@@ -383,7 +446,7 @@ func TestSimulate_crossAccountCopyLandsEncryptedWithTheDestinationKeyAndIsAnnoun
 	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 	keyArn := sc.Context["destinationKeyArn"].(string)
 	assert.Equal(t, sc.Context["destinationBucket"], r.DestinationBucket)
-	require.Len(t, r.Result.Destination.Objects, 8)
+	require.Len(t, r.Result.Destination.Objects, 9)
 	for _, o := range r.Result.Destination.Objects {
 		info, ok := r.S3.Object(r.DestinationBucket, o.Key)
 		require.True(t, ok)
@@ -398,9 +461,22 @@ func TestSimulate_crossAccountCopyLandsEncryptedWithTheDestinationKeyAndIsAnnoun
 	assert.Equal(t, "RDS Snapshot Export Copied", ev.DetailType)
 	assert.Equal(t, "orders-db", ev.Detail["sourceIdentifier"])
 	assert.Equal(t, sc.Context["destinationBucket"], ev.Detail["destinationBucket"])
-	assert.ElementsMatch(t, []any{
-		map[string]any{"table": "postgres/public.city", "prefix": "postgres/public.city/" + part + "/"},
-		map[string]any{"table": "postgres/public.country", "prefix": "postgres/public.country/" + part + "/"},
-		map[string]any{"table": "postgres/public.countrylanguage", "prefix": "postgres/public.countrylanguage/" + part + "/"},
-	}, ev.Detail["tables"])
+	assert.EqualValues(t, 2, ev.Detail["schemaVersion"])
+	assert.EqualValues(t, 3, ev.Detail["tableCount"])
+	// AND the manifest the event points to lists each table and where it landed
+	manifest := r.S3.Objects(r.DestinationBucket, ev.Detail["manifestPrefix"].(string))
+	require.Len(t, manifest, 1)
+	body, err := r.S3.Read(r.DestinationBucket, manifest[0].Key)
+	require.NoError(t, err)
+	var page struct {
+		ExportTaskIdentifier string           `json:"exportTaskIdentifier"`
+		Tables               []map[string]any `json:"tables"`
+	}
+	require.NoError(t, json.Unmarshal(body, &page))
+	assert.Equal(t, ev.Detail["exportTaskIdentifier"], page.ExportTaskIdentifier)
+	assert.ElementsMatch(t, []map[string]any{
+		{"database": "postgres", "table": "public.city", "prefix": "postgres/public.city/" + part + "/"},
+		{"database": "postgres", "table": "public.country", "prefix": "postgres/public.country/" + part + "/"},
+		{"database": "postgres", "table": "public.countrylanguage", "prefix": "postgres/public.countrylanguage/" + part + "/"},
+	}, page.Tables)
 }

@@ -30,12 +30,23 @@ func exportIDExpr(prefix string) string {
 }
 
 // snapshotTypeExpr maps a snapshot id to DescribeDB*Snapshots' SnapshotType,
-// which RDS requires alongside the id of an automated snapshot.
-const snapshotTypeExpr = `(
+// which RDS requires alongside the id of an automated snapshot. AWS Backup
+// snapshots ("awsbackup:…") are "awsbackup" for DescribeDBSnapshots, but
+// DescribeDBClusterSnapshots accepts only automated, manual, shared and
+// public, and the Aurora user guide (Aurora.Managing.Backups, "Using AWS
+// Backup") says: "Snapshots managed by AWS Backup are considered manual DB
+// cluster snapshots".
+func snapshotTypeExpr(cluster bool) string {
+	backup := "awsbackup"
+	if cluster {
+		backup = "manual"
+	}
+	return fmt.Sprintf(`(
   $id := $states.input.detail.SourceIdentifier;
   $startsWith := function($s, $p) { $substring($s, 0, $length($p)) = $p };
-  $startsWith($id, 'rds:') ? 'automated' : $startsWith($id, 'awsbackup:') ? 'awsbackup' : 'manual'
-)`
+  $startsWith($id, 'rds:') ? 'automated' : $startsWith($id, 'awsbackup:') ? %s : 'manual'
+)`, sfnkit.Quote(backup))
+}
 
 // validEventExpr holds for a snapshot event the state machine can read.
 const validEventExpr = `$type($states.input.detail) = 'object'

@@ -2,6 +2,7 @@ package rdsexport
 
 import (
 	"fmt"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"regexp"
 	"strings"
 
@@ -56,6 +57,11 @@ type Props struct {
 	// CopyStateMachine copies a finished export (an S3Copy's state machine).
 	// It is started with a name equal to the export id and waited for. Required.
 	CopyStateMachine awsstepfunctions.IStateMachine
+	// DestinationEventBus also receives the copied-export event (the source
+	// account's default bus always does), e.g. the analytics account's bus,
+	// imported with awsevents.EventBus_FromEventBusArn. Its resource policy
+	// must admit this account. Default: the default bus only.
+	DestinationEventBus awsevents.IEventBus
 
 	// PollInterval between DescribeExportTasks calls; a finished export is
 	// seen at most this long after it finishes. Default: 1 minute.
@@ -78,12 +84,19 @@ const (
 	// WaitStateEntered/Exited, TaskStateEntered, TaskScheduled, TaskStarted,
 	// TaskSucceeded, TaskStateExited, ChoiceStateEntered/Exited.
 	eventsPerPoll = 9
-	// eventsReserved covers everything but the wait loop: the other states
-	// and up to 100 StartExportTask retries (3 events each).
+	// eventsReserved covers everything but the wait loops: the other states
+	// and the copy. Waiting for an export slot writes fewer events per minute
+	// than polling (about 25 per quotaWaitSeconds), so the polling rate bounds both.
 	eventsReserved = 1000
-	maxExportIDLen = 60
-	hashLen        = 10
-	maxPrefixLen   = 20
+	// maxConcurrentExports is RDS's quota: "up to five concurrent DB snapshot
+	// export tasks in progress per account" (Aurora user guide, export quotas).
+	maxConcurrentExports = 5
+	// quotaWaitSeconds is how long a start refused by the quota waits before
+	// trying again; an export takes 15 minutes or more.
+	quotaWaitSeconds = 300
+	maxExportIDLen   = 60
+	hashLen          = 10
+	maxPrefixLen     = 20
 )
 
 var (

@@ -206,7 +206,8 @@ func (r *RdsExport) definition(s *settings) sfn.IChainable {
 	})
 
 	isConfigured := sfn.Choice_Jsonata(r, jsii.String("Is a configured source?"), nil)
-	isConfigured.When(sfn.Condition_Jsonata(jsii.String(sfnkit.Expr(configuredExpr(s)))), r.exportFlow(s, snapshotArns), nil)
+	isConfigured.When(sfn.Condition_Jsonata(jsii.String(sfnkit.Expr(configuredExpr(s)))), r.exportFlow(s, snapshotArns),
+		&sfn.ChoiceTransitionOptions{Assign: ptrMap(deadlineAssign(s.exportSeconds))})
 	isConfigured.Otherwise(skipped)
 
 	route := sfn.Choice_Jsonata(r, jsii.String("Read event"), &sfn.ChoiceJsonataProps{
@@ -261,7 +262,7 @@ func (r *RdsExport) describeSnapshot(s *settings, name, action, idArg, kind, res
 		IamAction: jsii.String("rds:" + upperFirst(action)),
 		Parameters: &map[string]interface{}{
 			idArg:          sfnkit.Expr("$states.input.detail.SourceIdentifier"),
-			"SnapshotType": sfnkit.Expr(snapshotTypeExpr),
+			"SnapshotType": sfnkit.Expr(snapshotTypeExpr(kind == "cluster")),
 		},
 		IamResources: &[]*string{arn},
 		Assign:       ptrMap(snapshotAssign(kind, result, sourceField, s.ExportIDPrefix)),
@@ -303,24 +304,54 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 		IamAction:    jsii.String("rds:StartExportTask"),
 		IamResources: &snapshotArns,
 		Parameters:   &args,
-		Assign:       ptrMap(deadlineAssign(s.exportSeconds)),
 		Outputs:      sfnkit.Expr("{'ExportTasks': [$states.result]}"),
 	})
-	// The 5-concurrent-exports quota and throttling arrive without a modelled
-	// error name: retry for about a day before giving up.
-	start.AddRetry(sfnkit.Retry(30, 100, 900, rdsTransientErrors...))
+	// Throttling, the 5-concurrent-exports quota and permanent errors
+	// (AccessDenied on iam:PassRole, InvalidParameterValue) all arrive as
+	// Rds.RdsException: ExportTaskLimitReachedFault is not in the RDS model's
+	// StartExportTask errors (aws-evidence 2d), and the SDK v2 cause carries
+	// RDS's message, not its code. A few quick retries ride out throttling;
+	// then "Count running exports" tells the quota (5 exports running) from a
+	// permanent error, which fails the run within minutes.
+	start.AddRetry(sfnkit.Retry(15, 4, 60, rdsTransientErrors...))
 	alreadyStarted := sfn.Pass_Jsonata(r, jsii.String("Export already started"), &sfn.PassJsonataProps{
 		Comment: jsii.String("A redelivered event: follow the export the first delivery started"),
 		Assign:  ptrMap(deadlineAssign(s.exportSeconds)),
 	})
 	startFailed := sfn.Fail_Jsonata(r, jsii.String("Export not started"), &sfn.FailJsonataProps{
-		Error: sfnkit.ExprPtr(`$states.input.Error`),
-		Cause: sfnkit.ExprPtr(`'StartExportTask ' & $exportTaskIdentifier & ' for ' & $snapshot.snapshotArn & ' failed: ' & $states.input.Cause`),
+		Error: sfnkit.ExprPtr(`$startError.Error`),
+		Cause: sfnkit.ExprPtr(`'StartExportTask ' & $exportTaskIdentifier & ' for ' & $snapshot.snapshotArn & ' failed: ' & $startError.Cause
+  & (($exists($states.input.ExportTasks) and $count($states.input.ExportTasks) >= ` + fmt.Sprint(maxConcurrentExports) + `) ? ' (` + fmt.Sprint(maxConcurrentExports) + ` exports were still running when the export timeout passed)' : '')`),
 	})
+	remember := ptrMap(map[string]interface{}{"startError": sfnkit.Expr("$states.errorOutput")})
 	start.AddCatch(alreadyStarted, &sfn.CatchProps{
 		Errors: sfnkit.Strings("Rds.ExportTaskAlreadyExistsException", "Rds.ExportTaskAlreadyExistsFault"),
 	})
-	start.AddCatch(startFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	countRunning := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Count running exports"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
+		Comment:      jsii.String("StartExportTask failed: is it the account's concurrent-exports quota?"),
+		Service:      jsii.String("rds"),
+		Action:       jsii.String("describeExportTasks"),
+		IamAction:    jsii.String("rds:DescribeExportTasks"),
+		IamResources: sfnkit.Strings("*"),
+		Parameters: &map[string]interface{}{
+			// DescribeExportTasks filter "status": lowercase values (RDS API reference).
+			"Filters":    []interface{}{map[string]interface{}{"Name": "status", "Values": []interface{}{"starting", "in_progress", "canceling"}}},
+			"MaxRecords": 100,
+		},
+	})
+	countRunning.AddRetry(rdsTransientRetry())
+	countRunning.AddCatch(startFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+	start.AddCatch(countRunning, &sfn.CatchProps{Errors: sfnkit.Strings("Rds.RdsException"), Assign: remember})
+	start.AddCatch(startFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL"), Assign: remember})
+	waitForSlot := sfn.Wait_Jsonata(r, jsii.String("Wait for an export slot"), &sfn.WaitJsonataProps{
+		Time: sfn.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(float64(quotaWaitSeconds)))),
+	})
+	quotaReached := sfn.Choice_Jsonata(r, jsii.String("Export quota reached?"), nil)
+	quotaReached.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(fmt.Sprintf(
+		`$count($states.input.ExportTasks) >= %d and $toMillis($states.context.State.EnteredTime) + %d < $exportDeadline`,
+		maxConcurrentExports, quotaWaitSeconds*1000))), waitForSlot.Next(start), nil)
+	quotaReached.Otherwise(startFailed)
+	countRunning.Next(quotaReached)
 
 	describe := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Describe export"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
 		Service:      jsii.String("rds"),
@@ -355,7 +386,8 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 
 	status := sfn.Choice_Jsonata(r, jsii.String("Export finished?"), nil)
 	status.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$count($states.input.ExportTasks) = 0`)), exportMissing, nil)
-	status.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.ExportTasks[0].Status = 'COMPLETE'`)), r.copyFlow(s), nil)
+	status.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.ExportTasks[0].Status = 'COMPLETE'`)), r.copyFlow(s),
+		&sfn.ChoiceTransitionOptions{Assign: ptrMap(map[string]interface{}{"snapshotTime": sfnkit.Expr("$states.input.ExportTasks[0].SnapshotTime")})})
 	status.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.ExportTasks[0].Status in ['FAILED', 'CANCELED']`)), exportFailed, nil)
 	status.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$toMillis($states.context.State.EnteredTime) > $exportDeadline`)), timedOut, nil)
 	status.Otherwise(wait.Next(describe))
@@ -387,10 +419,12 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		IntegrationPattern: sfn.IntegrationPattern_RUN_JOB,
 		Name:               jsii.String(sfnkit.Expr("$exportTaskIdentifier")),
 		Input:              sfn.TaskInput_FromText(jsii.String(sfnkit.Expr(copyInputExpr))),
-		Outputs: sfnkit.Expr(`{'status': 'COPIED', 'exportTaskIdentifier': $exportTaskIdentifier,
-  'sourceIdentifier': $snapshot.sourceIdentifier, 'snapshotArn': $snapshot.snapshotArn,
-  'snapshotTime': $states.input.ExportTasks[0].SnapshotTime,
-  'copyExecutionArn': $states.result.ExecutionArn, 'copy': $states.result.Output}`),
+		Assign: ptrMap(map[string]interface{}{
+			"copied":           sfnkit.Expr("$states.result.Output"),
+			"copyExecutionArn": sfnkit.Expr("$states.result.ExecutionArn"),
+			"alreadyCopied":    false,
+		}),
+		Outputs: sfnkit.Expr(`$states.input`),
 	})
 	copyTask.AddRetry(sfnkit.Retry(5, 6, 0, sfnkit.StartExecutionErrors...))
 	copyFailed := sfn.Fail_Jsonata(r, jsii.String("Copy failed"), &sfn.FailJsonataProps{
@@ -398,7 +432,9 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		Cause: sfnkit.ExprPtr(`'copy of export ' & $exportTaskIdentifier & ' failed: ' & $states.input.Error & ': ' & $states.input.Cause`),
 	})
 
-	// A redelivered event after the copy finished: report how that copy ended.
+	// A redelivered event after the copy finished: read how that copy ended
+	// and, if it succeeded, announce again, so that an announcement that
+	// failed once is repaired by the next delivery.
 	earlier := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Describe earlier copy"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
 		Service:   jsii.String("sfn"),
 		Action:    jsii.String("describeExecution"),
@@ -415,14 +451,39 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 	alreadyCopied := sfn.Succeed_Jsonata(r, jsii.String("Already copied"), &sfn.SucceedJsonataProps{
 		Outputs: sfnkit.Expr(`{'status': 'ALREADY_COPIED', 'exportTaskIdentifier': $exportTaskIdentifier,
   'sourceIdentifier': $snapshot.sourceIdentifier, 'snapshotArn': $snapshot.snapshotArn,
-  'copyExecutionArn': $states.input.ExecutionArn}`),
+  'copyExecutionArn': $copyExecutionArn, 'announced': true}`),
 	})
 	earlierFailed := sfn.Fail_Jsonata(r, jsii.String("Earlier copy did not succeed"), &sfn.FailJsonataProps{
 		Error: jsii.String("CopyFailed"),
 		Cause: sfnkit.ExprPtr(`'the copy of export ' & $exportTaskIdentifier & ' already ran and ended ' & $states.input.Status & ': redrive ' & $states.input.ExecutionArn`),
 	})
+
+	announce := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Announce export"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
+		Comment:      jsii.String("Tells downstream loads that the snapshot's tables are in place: one entry per event bus"),
+		Service:      jsii.String("eventbridge"),
+		Action:       jsii.String("putEvents"),
+		IamAction:    jsii.String("events:PutEvents"),
+		IamResources: r.announceBusArns(s),
+		Parameters: &map[string]interface{}{
+			"Entries": r.announceEntries(s),
+		},
+		Outputs: sfnkit.Expr(`{'announced': $states.result.FailedEntryCount = 0, 'putEvents': $states.result}`),
+	})
+	announce.AddRetry(sfnkit.Retry(2, 6, 0, "EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException"))
+	announceFailed := sfn.Fail_Jsonata(r, jsii.String("Announcement failed"), &sfn.FailJsonataProps{
+		Error: jsii.String("AnnouncementFailed"),
+		Cause: sfnkit.ExprPtr(`'export ' & $exportTaskIdentifier & ' is copied, but the event announcing it was not accepted (a redelivery of the snapshot event announces again): ' & $string($states.input)`),
+	})
+	announce.AddCatch(announceFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
+
 	earlierOK := sfn.Choice_Jsonata(r, jsii.String("Earlier copy succeeded?"), nil)
-	earlierOK.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.Status = 'SUCCEEDED'`)), alreadyCopied, nil)
+	earlierOK.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.Status = 'SUCCEEDED'`)), announce, &sfn.ChoiceTransitionOptions{
+		Assign: ptrMap(map[string]interface{}{
+			"copied":           sfnkit.Expr("$parse($states.input.Output)"),
+			"copyExecutionArn": sfnkit.Expr("$states.input.ExecutionArn"),
+			"alreadyCopied":    true,
+		}),
+	})
 	earlierOK.Otherwise(earlierFailed)
 
 	copyTask.AddCatch(earlier.Next(earlierOK), &sfn.CatchProps{
@@ -430,55 +491,75 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 	})
 	copyTask.AddCatch(copyFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
 
-	announce := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Announce export"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Comment:      jsii.String("Tells downstream loads on the default event bus that the snapshot's tables are in place"),
-		Service:      jsii.String("eventbridge"),
-		Action:       jsii.String("putEvents"),
-		IamAction:    jsii.String("events:PutEvents"),
-		IamResources: &[]*string{defaultBusArn(r)},
-		Parameters: &map[string]interface{}{
-			"Entries": []interface{}{map[string]interface{}{
-				"Source":     EventSource,
-				"DetailType": EventDetailType,
-				"Detail":     sfnkit.Expr("$string(" + announcementExpr + ")"),
-			}},
-		},
-		Outputs: sfnkit.Expr(`$merge([$states.input, {'announced': $states.result.FailedEntryCount = 0}])`),
-	})
-	announce.AddRetry(sfnkit.Retry(2, 6, 0, "EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException"))
-	announceFailed := sfn.Fail_Jsonata(r, jsii.String("Announcement failed"), &sfn.FailJsonataProps{
-		Error: jsii.String("AnnouncementFailed"),
-		Cause: sfnkit.ExprPtr(`'export ' & $exportTaskIdentifier & ' is copied, but the event announcing it was not accepted: ' & $string($states.input)`),
-	})
-	announce.AddCatch(announceFailed, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL")})
 	announced := sfn.Choice_Jsonata(r, jsii.String("Announced?"), nil)
-	done := sfn.Succeed_Jsonata(r, jsii.String("Exported and copied"), nil)
+	done := sfn.Succeed_Jsonata(r, jsii.String("Exported and copied"), &sfn.SucceedJsonataProps{
+		Outputs: sfnkit.Expr(`{'status': 'COPIED', 'exportTaskIdentifier': $exportTaskIdentifier,
+  'sourceIdentifier': $snapshot.sourceIdentifier, 'snapshotArn': $snapshot.snapshotArn,
+  'copyExecutionArn': $copyExecutionArn, 'copy': $copied, 'announced': true}`),
+	})
+	announced.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.announced and $alreadyCopied`)), alreadyCopied, nil)
 	announced.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$states.input.announced`)), done, nil)
 	announced.Otherwise(announceFailed)
-	return copyTask.Next(announce).Next(announced)
+	announce.Next(announced)
+	return copyTask.Next(announce)
 }
 
-// The event put on the default bus when an export is copied.
+// The event put when an export is copied.
 const (
 	EventSource     = "snapshotlake"
 	EventDetailType = "RDS Snapshot Export Copied"
+	// EventSchemaVersion is the version of the event's detail (README,
+	// "The copied-export event").
+	EventSchemaVersion = 2
 )
 
-// announcementExpr is the detail of the copied-export event: where each
-// table of the snapshot now lies.
+// announcementExpr is the detail of the copied-export event: where the
+// export now lies and where its table manifest is. Its size does not grow
+// with the export (PutEvents refuses an entry over 256 KB).
 const announcementExpr = `{
+  'schemaVersion': 2,
+  'exportTaskIdentifier': $exportTaskIdentifier,
   'sourceIdentifier': $snapshot.sourceIdentifier,
   'sourceType': $snapshot.sourceType,
   'snapshotArn': $snapshot.snapshotArn,
-  'snapshotTime': $states.input.snapshotTime,
-  'exportTaskIdentifier': $exportTaskIdentifier,
-  'destinationBucket': $states.input.copy.destinationBucket,
-  'partition': $states.input.copy.partition,
-  'tables': $append([], $map($states.input.copy.tables, function($t) {{
-    'table': $t,
-    'prefix': $states.input.copy.destinationPrefix & $t & '/' & $states.input.copy.partition & '/'
-  }}))
+  'snapshotTime': $snapshotTime,
+  'destinationBucket': $copied.destinationBucket,
+  'destinationPrefix': $copied.destinationPrefix,
+  'partition': $copied.partition,
+  'metadataPrefix': $copied.metadataPrefix,
+  'manifestPrefix': $copied.manifestPrefix,
+  'tableCount': $copied.tableCount,
+  'largeFileCount': $copied.largeFileCount
 }`
+
+// announceEntries are the PutEvents entries: the source account's default
+// bus, and the destination's bus when one is configured.
+func (r *RdsExport) announceEntries(s *settings) []interface{} {
+	entry := func(bus string) map[string]interface{} {
+		e := map[string]interface{}{
+			"Source":     EventSource,
+			"DetailType": EventDetailType,
+			"Detail":     sfnkit.Expr("$string(" + announcementExpr + ")"),
+		}
+		if bus != "" {
+			e["EventBusName"] = bus
+		}
+		return e
+	}
+	entries := []interface{}{entry("")}
+	if s.DestinationEventBus != nil {
+		entries = append(entries, entry(*s.DestinationEventBus.EventBusArn()))
+	}
+	return entries
+}
+
+func (r *RdsExport) announceBusArns(s *settings) *[]*string {
+	arns := []*string{defaultBusArn(r)}
+	if s.DestinationEventBus != nil {
+		arns = append(arns, s.DestinationEventBus.EventBusArn())
+	}
+	return &arns
+}
 
 func defaultBusArn(scope constructs.Construct) *string {
 	return awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{

@@ -162,16 +162,30 @@ func TestDefinition_startsExportIdempotentlyAndRetriesQuota(t *testing.T) {
 		"S3Prefix":             "exports/daily",
 		"ExportOnly":           []any{"postgres.public"},
 	}, start["Arguments"])
+	// THEN throttling gets a few quick retries (about 2 minutes in all), not a day
 	retry := start["Retry"].([]any)[0].(map[string]any)
 	assert.Contains(t, retry["ErrorEquals"], "Rds.RdsException")
-	assert.EqualValues(t, 100, retry["MaxAttempts"])
-	assert.EqualValues(t, 900, retry["MaxDelaySeconds"])
+	assert.EqualValues(t, 4, retry["MaxAttempts"])
+	assert.EqualValues(t, 60, retry["MaxDelaySeconds"])
 	catches := start["Catch"].([]any)
 	assert.Equal(t, []any{"Rds.ExportTaskAlreadyExistsException", "Rds.ExportTaskAlreadyExistsFault"}, catches[0].(map[string]any)["ErrorEquals"])
 	assert.Equal(t, "Export already started", catches[0].(map[string]any)["Next"])
 	assert.Equal(t, "Describe export", f.states["Export already started"]["Next"])
-	assert.Equal(t, []any{"States.ALL"}, catches[1].(map[string]any)["ErrorEquals"])
-	assert.Equal(t, "Fail", f.states[catches[1].(map[string]any)["Next"].(string)]["Type"])
+	// AND a generic RDS error is looked at: the quota waits, anything else fails
+	assert.Equal(t, []any{"Rds.RdsException"}, catches[1].(map[string]any)["ErrorEquals"])
+	assert.Equal(t, "Count running exports", catches[1].(map[string]any)["Next"])
+	assert.Equal(t, []any{"States.ALL"}, catches[2].(map[string]any)["ErrorEquals"])
+	assert.Equal(t, "Export not started", catches[2].(map[string]any)["Next"])
+	count := f.states["Count running exports"]
+	assert.Equal(t, "arn:aws:states:::aws-sdk:rds:describeExportTasks", count["Resource"])
+	assert.Equal(t, []any{map[string]any{"Name": "status", "Values": []any{"starting", "in_progress", "canceling"}}}, count["Arguments"].(map[string]any)["Filters"])
+	quota := f.states["Export quota reached?"]
+	assert.Contains(t, quota["Choices"].([]any)[0].(map[string]any)["Condition"], ">= 5")
+	assert.Equal(t, "Wait for an export slot", quota["Choices"].([]any)[0].(map[string]any)["Next"])
+	assert.Equal(t, "Export not started", quota["Default"])
+	assert.EqualValues(t, 300, f.states["Wait for an export slot"]["Seconds"])
+	assert.Equal(t, "Start export", f.states["Wait for an export slot"]["Next"])
+	assert.Equal(t, "Fail", f.states["Export not started"]["Type"])
 }
 
 func TestDefinition_waitsForExportEveryMinuteAndFailsWithCause(t *testing.T) {
@@ -224,11 +238,16 @@ func TestDefinition_announcesTheCopiedExportOnTheDefaultBus(t *testing.T) {
 	entry := a["Arguments"].(map[string]any)["Entries"].([]any)[0].(map[string]any)
 	assert.Equal(t, rdsexport.EventSource, entry["Source"])
 	assert.Equal(t, rdsexport.EventDetailType, entry["DetailType"])
-	for _, field := range []string{"'sourceIdentifier'", "'snapshotTime'", "'destinationBucket'", "'tables'", "'prefix'"} {
+	for _, field := range []string{"'schemaVersion'", "'exportTaskIdentifier'", "'sourceIdentifier'", "'snapshotTime'", "'destinationBucket'", "'manifestPrefix'", "'tableCount'"} {
 		assert.Contains(t, entry["Detail"], field)
 	}
+	assert.NotContains(t, entry["Detail"], "'tables'", "the event does not grow with the export's tables")
 	assert.Equal(t, "Announced?", a["Next"])
-	assert.Equal(t, "Exported and copied", f.states["Announced?"]["Choices"].([]any)[0].(map[string]any)["Next"])
+	choices := f.states["Announced?"]["Choices"].([]any)
+	assert.Equal(t, "Already copied", choices[0].(map[string]any)["Next"])
+	assert.Equal(t, "Exported and copied", choices[1].(map[string]any)["Next"])
+	// AND a redelivery that finds the copy done announces again
+	assert.Equal(t, "Announce export", f.states["Earlier copy succeeded?"]["Choices"].([]any)[0].(map[string]any)["Next"])
 	assert.Equal(t, "Announcement failed", f.states["Announced?"]["Default"])
 	sts := f.tpl.RoleStatements(f.role)
 	assert.Equal(t, []string{"events:PutEvents"}, cdktest.ActionsOn(sts, "arn:aws:events:ap-northeast-1:111122223333:event-bus/default"))

@@ -33,7 +33,9 @@ func evaluate(t *testing.T, expr string, bindings map[string]any) any {
 	return v
 }
 
-func states(input any) map[string]any { return map[string]any{"states": map[string]any{"input": input}} }
+func states(input any) map[string]any {
+	return map[string]any{"states": map[string]any{"input": input}}
+}
 
 const (
 	exportID = "rds-analytics-db-2026-11-24-03-04-0123456789"
@@ -41,7 +43,7 @@ const (
 )
 
 var defaultSettings = map[string]any{
-	"sourceBucket": "export-bucket", "destinationBucket": "analytics-bucket", "destinationPrefix": "",
+	"sourceBucket": "export-bucket", "destinationBucket": "analytics-bucket",
 	"metadataFolder": "_export_metadata", "partitionKey": "partition_datetime",
 	"partitionValuePicture": DefaultPartitionValuePicture, "multipartThresholdBytes": float64(DefaultMultipartThresholdBytes),
 }
@@ -72,7 +74,9 @@ func TestPlan(t *testing.T) {
 			for k, v := range defaultSettings {
 				s[k] = v
 			}
-			s["destinationPrefix"] = tt.destPrefix
+			if tt.destPrefix != "" {
+				s["destinationPrefix"] = tt.destPrefix
+			}
 			p := planFor(t, tt.s3Prefix, s)
 			assert.Equal(t, tt.wantRoot, p["exportRoot"])
 			assert.Equal(t, part, p["partition"])

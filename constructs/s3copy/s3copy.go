@@ -225,17 +225,22 @@ func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStat
 	return check
 }
 
-// planSettings are the props the plan is built from.
+// planSettings are the props the plan is built from. An empty
+// destinationPrefix is left out: asl-validator's schema refuses an empty
+// string in Assign.
 func (s *settings) planSettings() map[string]interface{} {
-	return map[string]interface{}{
+	m := map[string]interface{}{
 		"sourceBucket":            *s.SourceBucket.BucketName(),
 		"destinationBucket":       *s.DestinationBucket.BucketName(),
-		"destinationPrefix":       s.destinationPrefix(),
 		"metadataFolder":          strings.Trim(s.MetadataPrefix, "/"),
 		"partitionKey":            s.PartitionKey,
 		"partitionValuePicture":   s.PartitionValuePicture,
 		"multipartThresholdBytes": s.MultipartThresholdBytes,
 	}
+	if p := s.destinationPrefix(); p != "" {
+		m["destinationPrefix"] = p
+	}
+	return m
 }
 
 // distributedPass is one Distributed Map over the whole export; totals, an

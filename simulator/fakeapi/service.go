@@ -112,6 +112,20 @@ func (s *Service) Call(ctx context.Context, action string, args map[string]any) 
 	return res, nil
 }
 
+// Inject fails the call as a registered fault says, or returns nil; it does
+// not dispatch, for callers that answer the call themselves.
+func (s *Service) Inject(ctx context.Context, action string, args map[string]any) error {
+	if err := ctx.Err(); err != nil {
+		return &awserr.Error{Name: "States.TaskFailed", Cause: err.Error()}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.injected(action, args); err != nil {
+		return err
+	}
+	return nil
+}
+
 // injected returns the error of the first fault matching the call, and
 // consumes one of its Times. Called with s.mu held.
 func (s *Service) injected(action string, args map[string]any) error {

@@ -106,16 +106,25 @@ func (f *Fake) startExportTask(a *fakeapi.Args) (map[string]any, error) {
 	return t.response(), nil
 }
 
-// describeExportTasks: ExportTaskIdentifier, SourceArn (filters; none:
-// every task). Every task described advances by one poll.
+// describeExportTasks: ExportTaskIdentifier, SourceArn, Filters (status,
+// with the lowercase values the API reference requires), MaxRecords; none:
+// every task. Every task described advances by one poll.
 func (f *Fake) describeExportTasks(a *fakeapi.Args) (map[string]any, error) {
 	id, src := a.OptStr("ExportTaskIdentifier"), a.OptStr("SourceArn")
+	_ = a.OptInt("MaxRecords", 100)
 	if a.Err() != nil {
 		return nil, a.Err()
+	}
+	statuses, err := statusFilter(a.Value("Filters"))
+	if err != nil {
+		return nil, err
 	}
 	list := []any{}
 	for _, tid := range f.taskOrder {
 		t := f.tasks[tid]
+		if statuses != nil && !statuses[strings.ToLower(t.status)] {
+			continue
+		}
 		if (id == "" || id == t.id) && (src == "" || src == t.src) {
 			f.advance(t)
 			list = append(list, t.response())
@@ -125,6 +134,35 @@ func (f *Fake) describeExportTasks(a *fakeapi.Args) (map[string]any, error) {
 		return nil, rdsError(ErrExportTaskNotFound, 404, "Cannot find export task with ID %s", id)
 	}
 	return map[string]any{"ExportTasks": list}, nil
+}
+
+// statusFilter reads DescribeExportTasks' Filters; only "status" is
+// modelled. Values must be lowercase statuses (RDS API reference).
+func statusFilter(v any) (map[string]bool, error) {
+	if v == nil {
+		return nil, nil
+	}
+	filters, ok := v.([]any)
+	if !ok {
+		return nil, rdsError(ErrInvalidCall, 400, "rds:describeExportTasks: Filters must be a list")
+	}
+	valid := map[string]bool{"canceled": true, "canceling": true, "complete": true, "failed": true, "in_progress": true, "starting": true}
+	out := map[string]bool{}
+	for _, fl := range filters {
+		m, _ := fl.(map[string]any)
+		if m["Name"] != "status" {
+			return nil, rdsError(ErrInvalidCall, 400, "rds:describeExportTasks: the fake models only the status filter, got %v", m["Name"])
+		}
+		values, _ := m["Values"].([]any)
+		for _, x := range values {
+			s, _ := x.(string)
+			if !valid[s] {
+				return nil, rdsError(ErrInvalidParameterValue, 400, "Unrecognized status %q: valid statuses are canceled, canceling, complete, failed, in_progress, starting", s)
+			}
+			out[s] = true
+		}
+	}
+	return out, nil
 }
 
 // advance moves a task one poll along its plan.

@@ -28,8 +28,11 @@ const MaxConcurrentExports = 5
 // names them (Java SDK v2 exception names with the "Rds." prefix).
 const (
 	// ErrInvalidParameterValue reports a bad export identifier, an S3Prefix
-	// with ':' or a SourceArn that is no snapshot ARN.
-	ErrInvalidParameterValue = "Rds.InvalidParameterValueException"
+	// with ':', a SourceArn that is no snapshot ARN or a SnapshotType the
+	// call does not take. RDS's InvalidParameterValue is not a modelled
+	// error of these operations in the RDS service model, so the SDK raises
+	// its generic exception and Step Functions names it Rds.RdsException.
+	ErrInvalidParameterValue = "Rds.RdsException"
 	// ErrExportTaskAlreadyExists reports a reused ExportTaskIdentifier.
 	ErrExportTaskAlreadyExists = "Rds.ExportTaskAlreadyExistsException"
 	// ErrExportTaskNotFound reports an unknown ExportTaskIdentifier.
@@ -250,6 +253,9 @@ func (f *Fake) describeSnapshots(a *fakeapi.Args, cluster bool) (map[string]any,
 	if a.Err() != nil {
 		return nil, a.Err()
 	}
+	if typ != "" && !validSnapshotType(typ, cluster) {
+		return nil, rdsError(ErrInvalidParameterValue, 400, "Invalid value for SnapshotType: %s. Valid values are %s", typ, strings.Join(snapshotTypes(cluster), ", "))
+	}
 	list := []any{}
 	for _, s := range f.snapshots {
 		if s.cluster == cluster && (id == "" || id == s.id || id == s.arn) &&
@@ -261,6 +267,26 @@ func (f *Fake) describeSnapshots(a *fakeapi.Args, cluster bool) (map[string]any,
 		return nil, rdsError(missing, 404, "%s not found: %s", idArg, id)
 	}
 	return map[string]any{listName: list}, nil
+}
+
+// snapshotTypes are the SnapshotType values each call accepts (RDS API
+// reference): DescribeDBClusterSnapshots automated, manual, shared, public;
+// DescribeDBSnapshots also awsbackup ("The awsbackup type does not apply to
+// Aurora").
+func snapshotTypes(cluster bool) []string {
+	if cluster {
+		return []string{"automated", "manual", "shared", "public"}
+	}
+	return []string{"automated", "manual", "shared", "public", "awsbackup"}
+}
+
+func validSnapshotType(typ string, cluster bool) bool {
+	for _, t := range snapshotTypes(cluster) {
+		if t == typ {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *snapshot) response() map[string]any {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"strings"
+	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
 )
@@ -22,8 +23,10 @@ type Result struct {
 	Figures     Figures        `json:"figures"`
 }
 
-// Event is an event a state machine put on the default bus.
+// Event is an event a state machine put on an event bus.
 type Event struct {
+	// Bus is the ARN of the bus that accepted it.
+	Bus        string         `json:"bus"`
 	Source     string         `json:"source"`
 	DetailType string         `json:"detailType"`
 	Detail     map[string]any `json:"detail"`
@@ -49,6 +52,9 @@ type Execution struct {
 	Parent           string   `json:"parent,omitempty"`
 	MapRunChild      bool     `json:"mapRunChild,omitempty"`
 	States           []string `json:"states,omitempty"`
+	// StartDate and StopDate are simulated (ISO-8601, UTC), so durations can be read.
+	StartDate string `json:"startDate"`
+	StopDate  string `json:"stopDate"`
 }
 
 // ExportTask is an export the run started.
@@ -108,6 +114,7 @@ func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string
 			Status: string(rec.Status), Error: rec.Error, Cause: rec.Cause,
 			HistoryEvents: rec.HistoryEvents, StateTransitions: rec.StateTransitions,
 			Parent: names[rec.ParentARN], MapRunChild: rec.MapRunARN != "",
+			StartDate: isoTime(rec.StartDate), StopDate: isoTime(rec.StopDate),
 		}
 		for _, t := range rec.Trace {
 			if !strings.Contains(t.Path, "[") {
@@ -173,4 +180,11 @@ func machineName(arn string, machines map[string]machine) string {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+func isoTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }

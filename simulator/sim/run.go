@@ -12,6 +12,8 @@ import (
 	"github.com/snapshotlake/snapshotlake/internal/cdktest"
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/eventsfake"
+	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
@@ -38,6 +40,8 @@ type Run struct {
 	Result Result
 	S3     *s3fake.Fake
 	RDS    *rdsfake.Fake
+	// Events is the source account's EventBridge.
+	Events *eventsfake.Fake
 	// Records are every execution the executor ran, in start order.
 	Records []asl.ExecutionRecord
 	// DestinationBucket and ExportBucket are the local bucket names.
@@ -140,12 +144,20 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	if err != nil {
 		return nil, err
 	}
+	r.Events = eventsfake.New(Account, Region)
+	faults := &otherFaults{services: map[string]*fakeapi.Service{}}
 	for _, f := range sc.Faults {
 		service, action, _ := strings.Cut(f.Call, ":")
-		if service == "s3" {
-			r.S3.AddFault(s3fake.Fault{Action: action, Error: f.Error, Cause: f.Cause, Times: f.Times, KeyPattern: f.KeyPattern})
-		} else {
-			r.RDS.AddFault(rdsfake.Fault{Action: action, Error: f.Error, Cause: f.Cause, Times: f.Times, KeyPattern: f.KeyPattern})
+		ft := fakeapi.Fault{Action: action, Error: f.Error, Cause: f.Cause, Times: f.Times, KeyPattern: f.KeyPattern}
+		switch service {
+		case "s3":
+			r.S3.AddFault(ft)
+		case "rds":
+			r.RDS.AddFault(ft)
+		case "eventbridge":
+			r.Events.AddFault(ft)
+		default:
+			faults.add(service, ft)
 		}
 	}
 
@@ -159,6 +171,9 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	calls := &callCounter{n: map[string]int{}}
 	integ := asl.IntegrationFunc(func(ctx context.Context, service, action string, args map[string]any) (any, error) {
 		calls.add(service + ":" + action)
+		if err := faults.inject(ctx, service, action, args); err != nil {
+			return nil, err
+		}
 		if action == "startExportTask" {
 			calls.exportTask(fmt.Sprint(args["ExportTaskIdentifier"]))
 		}
@@ -166,9 +181,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		case "s3":
 			return r.S3.Call(ctx, action, args)
 		case "eventbridge":
-			if action == "putEvents" {
-				return r.putEvents(args)
-			}
+			return r.Events.Call(ctx, action, args)
 		case "rds":
 			out, err := r.RDS.Call(ctx, action, args)
 			if action == "startExportTask" && err != nil && awserr.As(err).Name == rdsfake.ErrRds {
@@ -204,12 +217,11 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	exec.Wait()
 	r.Records = exec.Executions()
-	events := r.Result.Events
 	r.Result = r.result(runs, exec.Summary(), machines, calls.snapshot(), calls.exportTaskIDs())
-	if events == nil {
-		events = []Event{}
+	r.Result.Events = []Event{}
+	for _, e := range r.Events.Events() {
+		r.Result.Events = append(r.Result.Events, Event{Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail})
 	}
-	r.Result.Events = events
 	return r, nil
 }
 
@@ -252,7 +264,9 @@ func prepareRDS(rds *rdsfake.Fake, w world, cfg stacks.Config, sc Scenario) (map
 	switch {
 	case strings.HasPrefix(id, "rds:"):
 		snapType = "automated"
-	case strings.HasPrefix(id, "awsbackup:"):
+	case strings.HasPrefix(id, "awsbackup:") && kind != "cluster":
+		// Aurora: "Snapshots managed by AWS Backup are considered manual DB
+		// cluster snapshots" (Aurora user guide); instances have "awsbackup".
 		snapType = "awsbackup"
 	}
 	if kind == "cluster" {
@@ -399,26 +413,32 @@ func (b *busyExports) advance(ctx context.Context, rds *rdsfake.Fake) {
 	}
 }
 
-// putEvents records the events the state machines put on the default bus.
-func (r *Run) putEvents(args map[string]any) (any, error) {
-	entries, _ := args["Entries"].([]any)
-	if len(entries) == 0 || len(entries) > 10 {
-		return nil, awserr.New("EventBridge.EventBridgeException", "Entries must hold 1 to 10 entries, got %d", len(entries))
+// otherFaults fault the calls of services that have no fake of their own
+// (sfn:describeExecution, …), so a scenario can fail any call.
+type otherFaults struct {
+	mu       sync.Mutex
+	services map[string]*fakeapi.Service
+}
+
+func (o *otherFaults) add(service string, ft fakeapi.Fault) {
+	o.mu.Lock()
+	s, ok := o.services[service]
+	if !ok {
+		s = fakeapi.NewService(service, &o.mu, nil)
+		o.services[service] = s
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var results []any
-	for _, e := range entries {
-		entry, _ := e.(map[string]any)
-		detail, _ := entry["Detail"].(string)
-		var parsed map[string]any
-		if err := json.Unmarshal([]byte(detail), &parsed); err != nil {
-			return nil, awserr.New("EventBridge.EventBridgeException", "Detail is not a JSON object: %v", err)
-		}
-		r.Result.Events = append(r.Result.Events, Event{Source: str(entry["Source"]), DetailType: str(entry["DetailType"]), Detail: parsed})
-		results = append(results, map[string]any{"EventId": fmt.Sprintf("%08d-0000-4000-8000-000000000000", len(r.Result.Events))})
+	o.mu.Unlock()
+	s.AddFault(ft)
+}
+
+func (o *otherFaults) inject(ctx context.Context, service, action string, args map[string]any) error {
+	o.mu.Lock()
+	s := o.services[service]
+	o.mu.Unlock()
+	if s == nil {
+		return nil
 	}
-	return map[string]any{"FailedEntryCount": 0.0, "Entries": results}, nil
+	return s.Inject(ctx, action, args)
 }
 
 // callCounter counts the calls the state machines made, by "service:action".

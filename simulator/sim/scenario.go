@@ -139,7 +139,9 @@ func LoadScenario(path string) (Scenario, error) {
 	return s, s.Validate()
 }
 
-var callRE = regexp.MustCompile(`^(s3|rds):[a-z][A-Za-z0-9]+$`)
+// callRE matches an aws-sdk call as a Task names it, "<service>:<action>":
+// any call the state machines make can be faulted, present and future.
+var callRE = regexp.MustCompile(`^[a-z][a-z0-9]*:[a-z][A-Za-z0-9]+$`)
 
 // Validate checks the values a person writes by hand.
 func (s Scenario) Validate() error {
@@ -174,7 +176,7 @@ func (s Scenario) Validate() error {
 	}
 	for _, f := range s.Faults {
 		if !callRE.MatchString(f.Call) {
-			return fmt.Errorf(`scenario fault call must look like "s3:copyObject" or "rds:startExportTask", got %q`, f.Call)
+			return fmt.Errorf(`scenario fault call must look like "s3:copyObject", "rds:startExportTask" or "eventbridge:putEvents", got %q`, f.Call)
 		}
 		if f.Error == "" {
 			return fmt.Errorf("scenario fault for %s needs an error name such as S3.S3Exception", f.Call)
