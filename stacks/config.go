@@ -35,6 +35,10 @@ const (
 	CtxExportRetentionDays   = "exportRetentionDays"
 	// Destination stack: the Glue catalog (on unless "false") and its
 	// database, and the optional hand-off to Google Cloud Storage.
+	// CtxDestinationEventBusArn is the destination bus the source stacks
+	// announce copies on. Default (with destinationAccount): the bus
+	// "snapshotlake" of that account in the source stack's region.
+	CtxDestinationEventBusArn  = "destinationEventBusArn"
 	CtxCatalog                 = "catalog"
 	CtxCatalogDatabase         = "catalogDatabase"
 	CtxGoogleTransferSubjectID = "googleTransferSubjectId"
@@ -69,6 +73,8 @@ type SourceConfig struct {
 	DestinationBucket   string
 	DestinationAccount  string
 	DestinationKeyArn   string
+	// DestinationEventBusArn: see CtxDestinationEventBusArn.
+	DestinationEventBusArn string
 }
 
 // DestinationConfig configures the analytics account's stack.
@@ -114,6 +120,7 @@ var (
 	orgRE          = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	emailRE        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	subjectIDRE    = regexp.MustCompile(`^[0-9]{1,32}$`)
+	busArnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._-]{1,256}$`)
 	glueDatabaseRE = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 )
 
@@ -137,9 +144,10 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		AlarmEmails: r.list(CtxAlarmEmail),
 	}
 	dest := SourceConfig{
-		DestinationBucket:  r.str(CtxDestinationBucket),
-		DestinationAccount: r.str(CtxDestinationAccount),
-		DestinationKeyArn:  r.str(CtxDestinationKeyArn),
+		DestinationBucket:      r.str(CtxDestinationBucket),
+		DestinationAccount:     r.str(CtxDestinationAccount),
+		DestinationKeyArn:      r.str(CtxDestinationKeyArn),
+		DestinationEventBusArn: r.str(CtxDestinationEventBusArn),
 	}
 	if clusters, instances := r.list(CtxSourceClusters), r.list(CtxSourceInstances); len(clusters)+len(instances) > 0 {
 		src := dest
@@ -255,6 +263,8 @@ func (s SourceConfig) validate() error {
 		return fmt.Errorf("context %s: account must be a 12-digit AWS account id, got %q", CtxSources, s.Account)
 	case s.Region != "" && !regionRE.MatchString(s.Region):
 		return fmt.Errorf("context %s: region must be an AWS region such as ap-northeast-1, got %q", CtxSources, s.Region)
+	case s.DestinationEventBusArn != "" && !busArnRE.MatchString(s.DestinationEventBusArn):
+		return fmt.Errorf("context %s must be an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>), got %q", CtxDestinationEventBusArn, s.DestinationEventBusArn)
 	case s.DestinationKeyArn != "" && !keyArnRE.MatchString(s.DestinationKeyArn):
 		return fmt.Errorf("context %s must be a full KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; an alias cannot be used across accounts), got %q", CtxDestinationKeyArn, s.DestinationKeyArn)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -168,9 +169,20 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 	if src.DestinationKeyArn != "" {
 		destKey = awskms.Key_FromKeyArn(stack, jsii.String("DestinationKey"), jsii.String(src.DestinationKeyArn))
 	}
+	var destBus awsevents.IEventBus
+	switch {
+	case src.DestinationEventBusArn != "":
+		destBus = awsevents.EventBus_FromEventBusArn(stack, jsii.String("DestinationEventBus"), jsii.String(src.DestinationEventBusArn))
+	case src.DestinationAccount != "":
+		// The destination stack's bus, by its default name, in this region.
+		destBus = awsevents.EventBus_FromEventBusArn(stack, jsii.String("DestinationEventBus"), awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("arn:"), stack.Partition(), jsii.String(":events:"), stack.Region(),
+			jsii.String(":" + src.DestinationAccount + ":event-bus/" + destination.DefaultEventBusName),
+		}))
+	}
 	err := addPipeline(stack, pipeline{
 		exportBucket: exportBucket, exportKey: exportKey,
-		destinationBucket: destBucket, destinationKey: destKey,
+		destinationBucket: destBucket, destinationKey: destKey, destinationBus: destBus,
 		clusterIDs: src.ClusterIdentifiers, instanceIDs: src.InstanceIdentifiers,
 		roleNamePrefix:     destination.DefaultCopyRoleNamePrefix,
 		destinationAccount: src.DestinationAccount,
@@ -184,9 +196,11 @@ type pipeline struct {
 	exportKey         awskms.IKey
 	destinationBucket awss3.IBucket
 	destinationKey    awskms.IKey
-	clusters          []awsrds.IDatabaseCluster
-	clusterIDs        []string
-	instanceIDs       []string
+	// destinationBus also receives the copied-export event, when set.
+	destinationBus awsevents.IEventBus
+	clusters       []awsrds.IDatabaseCluster
+	clusterIDs     []string
+	instanceIDs    []string
 	// destinationAccount owns destinationBucket, when known.
 	destinationAccount string
 	// roleNamePrefix names the copy roles for another account's policies.
@@ -221,6 +235,7 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 		S3Prefix:            p.S3Prefix,
 		ExportOnly:          p.ExportOnly,
 		CopyStateMachine:    cp.StateMachine(),
+		DestinationEventBus: pl.destinationBus,
 		PollInterval:        duration(p.PollInterval),
 		ExportTimeout:       duration(p.ExportTimeout),
 	})

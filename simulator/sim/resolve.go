@@ -25,8 +25,17 @@ type world struct {
 
 var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// physicalName is "<stack>-<logical id>" in the form the resource type allows.
+// physicalName is the name the template gives the resource (a literal
+// BucketName, Name, RoleName...), else "<stack>-<logical id>" in the form
+// the resource type allows, as CloudFormation generates one.
 func (w world) physicalName(logicalID string) string {
+	if props, ok := w.resources[logicalID]["Properties"].(map[string]any); ok {
+		for _, k := range []string{"BucketName"} {
+			if given, ok := props[k].(string); ok {
+				return given
+			}
+		}
+	}
 	name := strings.ToLower(w.stack + "-" + logicalID)
 	name = nonName.ReplaceAllString(name, "-")
 	if len(name) > 63 {

@@ -14,6 +14,7 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
 	"github.com/snapshotlake/snapshotlake/simulator/eventsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
+	"github.com/snapshotlake/snapshotlake/simulator/gluefake"
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
@@ -42,6 +43,9 @@ type Run struct {
 	RDS    *rdsfake.Fake
 	// Events is the source account's EventBridge.
 	Events *eventsfake.Fake
+	// Glue is the destination account's Data Catalog, when the app has a
+	// destination stack with a catalog.
+	Glue *gluefake.Fake
 	// Records are every execution the executor ran, in start order.
 	Records []asl.ExecutionRecord
 	// DestinationBucket and ExportBucket are the local bucket names.
@@ -57,6 +61,9 @@ type Options struct {
 	// Evaluator is a running JSONata bridge to reuse; Default: one started
 	// and closed by Execute.
 	Evaluator *jsonata.Evaluator
+	// Continue runs the scenario on the S3, RDS and Glue state an earlier
+	// run left (a later snapshot of the same databases). Default: new fakes.
+	Continue *Run
 }
 
 // machine is a resolved, registered state machine.
@@ -125,6 +132,9 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		ExportBucket:      fmt.Sprint(exportArgs["S3BucketName"]),
 		DestinationBucket: fmt.Sprint(copyArgs["Bucket"]),
 	}
+	if prev := opts.Continue; prev != nil {
+		r.S3, r.Glue = prev.S3, prev.Glue
+	}
 	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: fmt.Sprint(exportArgs["KmsKeyId"]), BucketOwnerEnforced: true})
 	destKey, _ := copyArgs["SsekmsKeyId"].(string)
 	destOwner := Account
@@ -135,6 +145,9 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true})
 	r.RDS = rdsfake.New(r.S3)
+	if opts.Continue != nil {
+		r.RDS = opts.Continue.RDS
+	}
 
 	event, err := prepareRDS(r.RDS, w, app.Config, sc)
 	if err != nil {
@@ -221,6 +234,15 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	r.Result.Events = []Event{}
 	for _, e := range r.Events.Events() {
 		r.Result.Events = append(r.Result.Events, Event{Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail})
+	}
+	sender := Account
+	for _, src := range app.Config.Sources {
+		if src.StackName == stackName && src.Account != "" {
+			sender = src.Account
+		}
+	}
+	if err := r.deliverToDestination(ctx, app, ev, sender, r.Events.Events()); err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
 	}
 	return r, nil
 }
@@ -348,7 +370,7 @@ func exportPlan(e Export) rdsfake.ExportPlan {
 		p.Objects = append(p.Objects, generated(*g)...)
 	}
 	for _, t := range e.Tables {
-		p.Tables = append(p.Tables, rdsfake.Table{Database: t.Database, Schema: t.Schema, Table: t.Table, Columns: t.Columns, Rows: t.Rows})
+		p.Tables = append(p.Tables, rdsfake.Table{Database: t.Database, Schema: t.Schema, Table: t.Table, Columns: t.Columns, Rows: t.Rows, Types: t.Types, OriginalTypes: t.OriginalTypes})
 	}
 	if len(p.Objects) == 0 && len(p.Tables) == 0 {
 		p.Tables = rdsfake.DemoTables()
