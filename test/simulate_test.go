@@ -455,7 +455,10 @@ func TestSimulate_crossAccountCopyLandsEncryptedWithTheDestinationKeyAndIsAnnoun
 		assert.Empty(t, info.ACL, "%s: no ACL into a BucketOwnerEnforced bucket", o.Key)
 	}
 	// AND downstream loads hear where each table landed
-	require.Len(t, r.Result.Events, 1)
+	require.Len(t, r.Result.Events, 2, "one entry for the source's default bus, one for the analytics account's bus")
+	assert.Equal(t, "arn:aws:events:"+sim.Region+":"+sim.Account+":event-bus/default", r.Result.Events[0].Bus)
+	assert.Equal(t, "arn:aws:events:"+sim.Region+":"+sc.Context["destinationAccount"].(string)+":event-bus/snapshotlake", r.Result.Events[1].Bus)
+	assert.Equal(t, r.Result.Events[0].Detail, r.Result.Events[1].Detail)
 	ev := r.Result.Events[0]
 	assert.Equal(t, "snapshotlake", ev.Source)
 	assert.Equal(t, "RDS Snapshot Export Copied", ev.DetailType)

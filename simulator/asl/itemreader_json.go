@@ -31,6 +31,7 @@ func (r *itemReader) parseJSONConfig(rc map[string]any) error {
 	if it != "JSON" {
 		return fmt.Errorf("ItemReader.ReaderConfig.InputType %v is not supported (only JSON)", it)
 	}
+	r.jsonTyped = true
 	if hasPtr {
 		s, ok := ptr.(string)
 		if !ok || (s != "" && !strings.HasPrefix(s, "/")) {

@@ -29,6 +29,8 @@ func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 	env := sr.env()
 	itemsI := b.add(st.items, "Items", env)
 	mcI := b.add(st.maxConcurrency, "MaxConcurrency", env)
+	tcI := b.add(st.tolCount, "ToleratedFailureCount", env)
+	tpI := b.add(st.tolPct, "ToleratedFailurePercentage", env)
 	if err := sr.runBatch(&b); err != nil {
 		return nil, err
 	}
@@ -38,6 +40,10 @@ func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 	}
 	mc, err := sr.intField(mcI, "MaxConcurrency", 0)
 	if err != nil {
+		return nil, err
+	}
+	// Checked, not applied: the thresholds are Distributed Map fields.
+	if _, _, err := sr.tolerance(tcI, tpI); err != nil {
 		return nil, err
 	}
 	if err := th.ev("MapStateStarted", st.name); err != nil {
@@ -137,16 +143,21 @@ func pool(n, workers int, start time.Time, fn func(i int, now *time.Time)) time.
 	return end
 }
 
+// itemsArray returns the items, failing as AWS does (causes recorded in
+// LocalStack's test_map_item_* snapshots) when they are not an array.
 func (sr *stateRun) itemsArray(itemsI *batchItem) ([]any, *awserr.Error) {
-	items := sr.input
-	if itemsI.set {
-		items = itemsI.value
+	if !itemsI.set {
+		if arr, ok := sr.input.([]any); ok {
+			return arr, nil
+		}
+		return nil, sr.stateErr(ErrQueryEvaluation, "Map state input must be an array but was: "+jsonString(sr.input))
 	}
-	arr, ok := items.([]any)
-	if !ok {
-		return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The Items of Map state '%s' must be a JSON array, got %s.", sr.st.name, jsonString(items)))
+	if arr, ok := itemsI.value.([]any); ok {
+		return arr, nil
 	}
-	return arr, nil
+	return nil, sr.stateErr(ErrQueryEvaluation, fmt.Sprintf(
+		"The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s",
+		sr.st.items.expr, jsonType(itemsI.value), jsonString(itemsI.value)))
 }
 
 func (sr *stateRun) intField(it *batchItem, field string, def int) (int, *awserr.Error) {
@@ -155,7 +166,7 @@ func (sr *stateRun) intField(it *batchItem, field string, def int) (int, *awserr
 	}
 	n, ok := intValue(it.value)
 	if !ok || n < 0 {
-		return 0, newErr(ErrQueryEvaluation, fmt.Sprintf("The %s of state '%s' must be a non-negative integer, got %s.", field, sr.st.name, jsonString(it.value)))
+		return 0, sr.stateErr(ErrQueryEvaluation, fmt.Sprintf("The %s field must be a non-negative integer, got %s.", field, jsonString(it.value)))
 	}
 	return n, nil
 }
@@ -288,13 +299,13 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	tpI := b.add(st.tolPct, "ToleratedFailurePercentage", env)
 	var readerArgs, readerMax, batchMax, batchBytes, batchInput *batchItem
 	if st.reader != nil {
-		readerArgs = b.add(st.reader.args, "ItemReader.Arguments", env)
-		readerMax = b.add(st.reader.maxItems, "ItemReader.ReaderConfig.MaxItems", env)
+		readerArgs = b.add(st.reader.args, "ItemReader/Arguments", env)
+		readerMax = b.add(st.reader.maxItems, "ItemReader/ReaderConfig/MaxItems", env)
 	}
 	if st.batcher != nil {
-		batchMax = b.add(st.batcher.maxItems, "ItemBatcher.MaxItemsPerBatch", env)
-		batchBytes = b.add(st.batcher.maxBytes, "ItemBatcher.MaxInputBytesPerBatch", env)
-		batchInput = b.add(st.batcher.batchInput, "ItemBatcher.BatchInput", env)
+		batchMax = b.add(st.batcher.maxItems, "ItemBatcher/MaxItemsPerBatch", env)
+		batchBytes = b.add(st.batcher.maxBytes, "ItemBatcher/MaxInputBytesPerBatch", env)
+		batchInput = b.add(st.batcher.batchInput, "ItemBatcher/BatchInput", env)
 	}
 	if err := sr.runBatch(&b); err != nil {
 		return nil, err
@@ -303,17 +314,9 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	if err != nil {
 		return nil, err
 	}
-	tolCount, err := sr.intField(tcI, "ToleratedFailureCount", 0)
+	tolCount, tolPct, err := sr.tolerance(tcI, tpI)
 	if err != nil {
 		return nil, err
-	}
-	tolPct := 0.0
-	if tpI.set {
-		f, ok := tpI.value.(float64)
-		if !ok || f < 0 || f > 100 {
-			return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The ToleratedFailurePercentage of state '%s' must be a number from 0 to 100.", st.name))
-		}
-		tolPct = f
 	}
 	maxItems, maxBytes := 0, 0
 	if st.batcher != nil {
@@ -358,7 +361,7 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 		if !ok {
 			return failed(newErr(ErrItemReaderFailed, "The ItemReader Arguments must be a JSON object."))
 		}
-		limit, err := sr.intField(readerMax, "ReaderConfig.MaxItems", 0)
+		limit, err := sr.intField(readerMax, "ItemReader/ReaderConfig/MaxItems", 0)
 		if err != nil {
 			return failed(err)
 		}

@@ -98,6 +98,9 @@ type Request struct {
 	Input any
 	// Bindings are the variables, by name without the $.
 	Bindings map[string]any
+	// ParseOnly asks for Expr's syntax tree (Result.AST, jsonata's
+	// expr.ast()) instead of its value; Input and Bindings are not used.
+	ParseOnly bool
 }
 
 // Result is the outcome of one Request. Undefined is true when JSONata
@@ -110,6 +113,8 @@ type Result struct {
 	Undefined bool
 	// Err is the evaluation or parse error, nil on success.
 	Err *Error
+	// AST is the syntax tree of a ParseOnly request, decoded from JSON.
+	AST any
 }
 
 // Error is a JSONata error: Code like "T2002", "S0201", "D3030" (or one of
@@ -137,6 +142,7 @@ type wireRequest struct {
 	X string         `json:"x"`
 	I any            `json:"i"`
 	B map[string]any `json:"b,omitempty"`
+	P bool           `json:"p,omitempty"`
 }
 
 type wireMessage struct {
@@ -148,6 +154,7 @@ type wireResult struct {
 	V any    `json:"v"`
 	U bool   `json:"u"`
 	E *Error `json:"e"`
+	A any    `json:"a"`
 }
 
 type wireResponse struct {
@@ -285,7 +292,7 @@ func (e *Evaluator) EvalMany(reqs []Request) ([]Result, error) {
 	}
 	msg := wireMessage{R: make([]wireRequest, len(reqs))}
 	for i, r := range reqs {
-		msg.R[i] = wireRequest{X: r.Expr, I: r.Input, B: r.Bindings}
+		msg.R[i] = wireRequest{X: r.Expr, I: r.Input, B: r.Bindings, P: r.ParseOnly}
 	}
 
 	msg.ID = e.nextID.Add(1)
@@ -331,7 +338,7 @@ func (e *Evaluator) EvalMany(reqs []Request) ([]Result, error) {
 	}
 	out := make([]Result, len(reqs))
 	for i, r := range resp.R {
-		out[i] = Result{Value: r.V, Undefined: r.U, Err: r.E}
+		out[i] = Result{Value: r.V, Undefined: r.U, Err: r.E, AST: r.A}
 		if r.U || r.E != nil {
 			out[i].Value = nil
 		}
