@@ -383,12 +383,20 @@ func (d *Destination) newGoogleTransfer(p Props) {
 // custom resource); CloudFormation checks the queue policy when it creates
 // the notification, so the bucket waits for the policy.
 func (d *Destination) newTransferQueue(p Props) {
+	// Notifications Storage Transfer Service fails to process 5 times are
+	// kept 14 days in a dead-letter queue, to be redriven.
+	dlq := awssqs.NewQueue(d, jsii.String("TransferDeadLetterQueue"), &awssqs.QueueProps{
+		Encryption:         awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:         jsii.Bool(true),
+		RetentionPeriod:    awscdk.Duration_Days(jsii.Number(14)),
+		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_ALLOW_ALL},
+	})
 	d.transferQueue = awssqs.NewQueue(d, jsii.String("TransferQueue"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(5)},
 	})
-	nag.Suppress(d.transferQueue, "AwsSolutions-SQS3", "Storage Transfer Service is the only consumer; a message it cannot process stays until retention and the next scheduled or event run picks the object up")
 	d.transferQueue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowBucketNotifications"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
