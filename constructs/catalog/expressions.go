@@ -95,5 +95,8 @@ func storageExpr(location string) string {
 
 // unchangedExpr holds when the stored table (GetTable's result, the
 // state's input) has $t's columns (names and types, in order) and location.
-const unchangedExpr = `$string([$states.input.Table.StorageDescriptor.Columns.{'Name': Name, 'Type': Type}]) = $string($t.columns)
+// Both sides are rebuilt by the same constructor before $string, so the
+// comparison does not depend on the key order of stored JSON objects.
+const unchangedExpr = `$string([$states.input.Table.StorageDescriptor.Columns.{'Name': Name, 'Type': Type}])
+    = $string([$t.columns.{'Name': Name, 'Type': Type}])
   and $states.input.Table.StorageDescriptor.Location = $t.location`

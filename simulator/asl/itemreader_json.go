@@ -42,20 +42,32 @@ func (r *itemReader) parseJSONConfig(rc map[string]any) error {
 	return nil
 }
 
-// readJSONItems reads arn:aws:states:::s3:getObject {Bucket, Key} through
-// the integration and returns the array at pointer of its JSON body.
-func (sr *stateRun) readJSONItems(args map[string]any, pointer string, limit int) ([]any, *awserr.Error) {
-	x := sr.th.x
+// jsonReader reads arn:aws:states:::s3:getObject {Bucket, Key} through
+// the integration and yields the array at pointer of its JSON body, in one
+// page.
+type jsonReader struct {
+	sr      *stateRun
+	args    map[string]any
+	pointer string
+	limit   int
+	done    bool
+}
+
+func (r *jsonReader) next() ([]any, *awserr.Error) {
+	if r.done {
+		return nil, nil
+	}
+	r.done = true
+	x := r.sr.th.x
 	if x.ex.integ == nil {
 		return nil, newErr(ErrItemReaderFailed, "no integration configured for s3:getObject")
 	}
-	res, err := x.ex.integ.Call(x.ctx, "s3", "getObject", args)
+	res, err := r.sr.th.call("s3", "getObject", r.args)
 	if err != nil {
-		if x.ctx.Err() != nil {
-			return nil, newErr("asl.Aborted", "execution aborted")
+		if x.ctx.Err() != nil || err.Name == ErrTimeout {
+			return nil, err
 		}
-		ae := awserr.As(err)
-		return nil, newErr(ErrItemReaderFailed, fmt.Sprintf("An error occurred while reading items with s3:getObject: %s: %s", ae.Name, ae.Cause))
+		return nil, newErr(ErrItemReaderFailed, fmt.Sprintf("An error occurred while reading items with s3:getObject: %s: %s", err.Name, err.Cause))
 	}
 	page, _ := res.(map[string]any)
 	body, ok := page["Body"].(string)
@@ -64,15 +76,15 @@ func (sr *stateRun) readJSONItems(args map[string]any, pointer string, limit int
 	}
 	var doc any
 	if err := json.Unmarshal([]byte(body), &doc); err != nil {
-		return nil, newErr(ErrItemReaderFailed, fmt.Sprintf("The object %v is not valid JSON: %v", args["Key"], err))
+		return nil, newErr(ErrItemReaderFailed, fmt.Sprintf("The object %v is not valid JSON: %v", r.args["Key"], err))
 	}
-	node, found := jsonPointer(doc, pointer)
+	node, found := jsonPointer(doc, r.pointer)
 	items, isArr := node.([]any)
 	if !found || !isArr {
-		return nil, newErr(ErrItemReaderFailed, fmt.Sprintf("The JSON of object %v has no array at %q", args["Key"], pointer))
+		return nil, newErr(ErrItemReaderFailed, fmt.Sprintf("The JSON of object %v has no array at %q", r.args["Key"], r.pointer))
 	}
-	if limit > 0 && len(items) > limit {
-		items = items[:limit]
+	if r.limit > 0 && len(items) > r.limit {
+		items = items[:r.limit]
 	}
 	return items, nil
 }

@@ -50,7 +50,7 @@ func destination(app *App) (*destinationSide, error) {
 	if !ok || app.Config.Destination == nil {
 		return nil, nil
 	}
-	d := &destinationSide{w: world{stack: stacks.DestinationStackName, resources: map[string]map[string]any{}}, account: app.Config.Destination.Account}
+	d := &destinationSide{w: world{Stack: stacks.DestinationStackName, Resources: map[string]map[string]any{}}, account: app.Config.Destination.Account}
 	if d.account == "" {
 		d.account = Account
 	}
@@ -59,13 +59,13 @@ func destination(app *App) (*destinationSide, error) {
 		region = Region
 	}
 	for id, r := range tpl["Resources"].(map[string]any) {
-		d.w.resources[id] = r.(map[string]any)
+		d.w.Resources[id] = r.(map[string]any)
 	}
 	var busID string
 	var accounts []string
 	org := false
-	for _, id := range sortedIDs(d.w.resources) {
-		r := d.w.resources[id]
+	for _, id := range sortedIDs(d.w.Resources) {
+		r := d.w.Resources[id]
 		props, _ := r["Properties"].(map[string]any)
 		switch r["Type"] {
 		case "AWS::Events::EventBus":
@@ -86,7 +86,7 @@ func destination(app *App) (*destinationSide, error) {
 				}
 			case []any:
 				for _, e := range p {
-					resolved, err := d.w.resolve(e)
+					resolved, err := d.w.Resolve(e)
 					if err != nil {
 						return nil, err
 					}
@@ -104,20 +104,20 @@ func destination(app *App) (*destinationSide, error) {
 	// The local run has no Organization: an organization statement admits
 	// the simulated source account, as it would be a member.
 	d.admitted = func(a string) bool { return org || contains(accounts, a) }
-	for _, id := range sortedIDs(d.w.resources) {
-		r := d.w.resources[id]
+	for _, id := range sortedIDs(d.w.Resources) {
+		r := d.w.Resources[id]
 		props, _ := r["Properties"].(map[string]any)
 		if r["Type"] != "AWS::Events::Rule" || !reflect.DeepEqual(props["EventBusName"], map[string]any{"Ref": busID}) {
 			continue
 		}
-		pattern, err := d.w.resolve(props["EventPattern"])
+		pattern, err := d.w.Resolve(props["EventPattern"])
 		if err != nil {
 			return nil, err
 		}
 		targets, _ := props["Targets"].([]any)
 		for _, t := range targets {
 			arn, _ := t.(map[string]any)["Arn"].(map[string]any)
-			if ref, ok := arn["Ref"].(string); ok && d.w.typeOf(ref) == "AWS::StepFunctions::StateMachine" {
+			if ref, ok := arn["Ref"].(string); ok && d.w.TypeOf(ref) == "AWS::StepFunctions::StateMachine" {
 				d.rules = append(d.rules, busRule{pattern: pattern.(map[string]any), target: ref})
 			}
 		}
@@ -226,8 +226,8 @@ func (r *Run) deliverToDestination(ctx context.Context, app *App, ev *jsonata.Ev
 }
 
 func (d *destinationSide) register(exec *asl.Executor, id string) (string, error) {
-	props := d.w.resources[id]["Properties"].(map[string]any)
-	def, err := d.w.resolve(props["DefinitionString"])
+	props := d.w.Resources[id]["Properties"].(map[string]any)
+	def, err := d.w.Resolve(props["DefinitionString"])
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", id, err)
 	}
@@ -235,7 +235,7 @@ func (d *destinationSide) register(exec *asl.Executor, id string) (string, error
 	if err := json.Unmarshal([]byte(def.(string)), &parsed); err != nil {
 		return "", fmt.Errorf("%s: definition: %w", id, err)
 	}
-	arn := d.w.stateMachineArn(id)
+	arn := d.w.StateMachineArn(id)
 	return arn, exec.Register(arn, parsed, asl.TypeStandard)
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
+	"github.com/snapshotlake/snapshotlake/simulator/timing"
 )
 
 // Result is what a run produced, in the shape `simulate -json` prints.
@@ -26,6 +27,10 @@ type Result struct {
 	Catalog        []CatalogRun `json:"catalog,omitempty"`
 	CatalogRefused int          `json:"catalogRefused,omitempty"`
 	Figures        Figures      `json:"figures"`
+	// Copies are the timing figures of each export's copy.
+	Copies []CopyFigures `json:"copies"`
+	// Timing is the timing model the run used.
+	Timing timing.Model `json:"timing"`
 }
 
 // Event is an event a state machine put on an event bus.
@@ -57,9 +62,9 @@ type Execution struct {
 	Parent           string   `json:"parent,omitempty"`
 	MapRunChild      bool     `json:"mapRunChild,omitempty"`
 	States           []string `json:"states,omitempty"`
-	// StartDate and StopDate are simulated (ISO-8601, UTC), so durations can be read.
-	StartDate string `json:"startDate"`
-	StopDate  string `json:"stopDate"`
+	// StartDate and StopDate are simulated.
+	StartDate time.Time `json:"startDate"`
+	StopDate  time.Time `json:"stopDate"`
 }
 
 // ExportTask is an export the run started.
@@ -119,7 +124,7 @@ func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string
 			Status: string(rec.Status), Error: rec.Error, Cause: rec.Cause,
 			HistoryEvents: rec.HistoryEvents, StateTransitions: rec.StateTransitions,
 			Parent: names[rec.ParentARN], MapRunChild: rec.MapRunARN != "",
-			StartDate: isoTime(rec.StartDate), StopDate: isoTime(rec.StopDate),
+			StartDate: rec.StartDate, StopDate: rec.StopDate,
 		}
 		for _, t := range rec.Trace {
 			if !strings.Contains(t.Path, "[") {
@@ -175,11 +180,4 @@ func machineName(arn string, machines map[string]machine) string {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func isoTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }

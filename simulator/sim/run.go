@@ -17,6 +17,7 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
+	"github.com/snapshotlake/snapshotlake/simulator/timing"
 	"github.com/snapshotlake/snapshotlake/stacks"
 )
 
@@ -54,6 +55,10 @@ type Options struct {
 	// Continue runs the scenario on the S3, RDS and Glue state an earlier
 	// run left (a later snapshot of the same databases). Default: new fakes.
 	Continue *Run
+	// Progress, when set, is called about once per ProgressInterval of wall
+	// time (default 1 s) while the run goes on.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
 }
 
 // machine is a resolved, registered state machine; role is "export",
@@ -84,19 +89,19 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	if !ok {
 		return nil, fmt.Errorf("scenario stack %q has no export pipeline to run (a demo or source stack)", stackName)
 	}
-	w := world{stack: stackName, resources: map[string]map[string]any{}}
+	w := world{Stack: stackName, Resources: map[string]map[string]any{}}
 	for id, r := range tpl["Resources"].(map[string]any) {
-		w.resources[id] = r.(map[string]any)
+		w.Resources[id] = r.(map[string]any)
 	}
 	roles := map[string]string{wiring.ExportMachine: "export", wiring.CopyMachine: "copy", wiring.MultipartMachine: "multipart"}
 	machines := map[string]machine{}
 	defs := map[string]map[string]any{}
-	for id, r := range w.resources {
+	for id, r := range w.Resources {
 		if r["Type"] != "AWS::StepFunctions::StateMachine" {
 			continue
 		}
 		props := r["Properties"].(map[string]any)
-		def, err := w.resolve(props["DefinitionString"])
+		def, err := w.Resolve(props["DefinitionString"])
 		if err != nil {
 			return nil, fmt.Errorf("state machine %s: %w", id, err)
 		}
@@ -112,14 +117,14 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		if role == "" {
 			role = id
 		}
-		machines[id] = machine{arn: w.stateMachineArn(id), typ: typ, role: role}
+		machines[id] = machine{arn: w.StateMachineArn(id), typ: typ, role: role}
 		defs[id] = parsed
 	}
 	str := func(v any) (string, error) {
 		if v == nil {
 			return "", nil
 		}
-		r, err := w.resolve(v)
+		r, err := w.Resolve(v)
 		return fmt.Sprint(r), err
 	}
 	r := &Run{S3: s3fake.NewFake()}
@@ -136,12 +141,19 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	if prev := opts.Continue; prev != nil {
 		r.S3, r.Glue = prev.S3, prev.Glue
 	}
-	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true})
+	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.ExportBucket)})
 	destOwner := Account
 	if wiring.DestinationAccount != "" {
 		destOwner = wiring.DestinationAccount // another account's bucket
 	}
-	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true})
+	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.DestinationBucket)})
+	model := timing.Default()
+	if sc.Timing != nil {
+		model = sc.Timing.WithDefaults()
+	}
+	r.S3.SetTiming(model)
 	r.RDS = rdsfake.New(r.S3)
 	if opts.Continue != nil {
 		r.RDS = opts.Continue.RDS
@@ -203,11 +215,21 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		return nil, awserr.New("States.Runtime", "no local fake answers aws-sdk:%s:%s", service, action)
 	})
 	start, _ := time.Parse(time.RFC3339Nano, snapshotTime(sc))
-	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) })}
+	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) }), asl.WithExpressMaxDuration(model.ExpressMaxDuration()), asl.WithTimeQuantum(model.Quantum())}
 	if opts.Trace {
-		execOpts = append(execOpts, asl.WithTrace(asl.TraceStates))
+		execOpts = append(execOpts, asl.WithTrace(asl.TraceTop))
 	}
-	exec := asl.New(integ, asl.FromJSONata(ev), execOpts...)
+	timed := &timedIntegration{IntegrationFunc: integ, s3: r.S3, calls: calls, complete: map[string]time.Time{}}
+	exec := asl.New(timed, asl.FromJSONata(ev), execOpts...)
+	if opts.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		interval := opts.ProgressInterval
+		if interval <= 0 {
+			interval = time.Second
+		}
+		go r.watch(exec, start.Add(6*time.Minute), interval, opts.Progress, stop)
+	}
 	for id, m := range machines {
 		if err := exec.Register(m.arn, defs[id], m.typ); err != nil {
 			return nil, fmt.Errorf("state machine %s: %w", id, err)
@@ -234,6 +256,8 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	for _, e := range r.Events.Events() {
 		r.Result.Events = append(r.Result.Events, Event{Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail})
 	}
+	r.Result.Copies = r.copyFigures(timed, model, calls.exportTaskIDs())
+	r.Result.Timing = model
 	sender := Account
 	for _, src := range app.Config.Sources {
 		if src.StackName == stackName && src.Account != "" {
@@ -310,15 +334,15 @@ func prepareRDS(rds *rdsfake.Fake, w world, cfg stacks.Config, sc Scenario) (map
 }
 
 func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
-	if w.stack == stacks.DemoStackName {
-		for id, r := range w.resources {
+	if w.Stack == stacks.DemoStackName {
+		for id, r := range w.Resources {
 			if r["Type"] == "AWS::RDS::DBCluster" && kind == "cluster" {
-				return w.ref(id)
+				return w.Ref(id)
 			}
 		}
 	}
 	for _, src := range cfg.Sources {
-		if src.StackName != w.stack {
+		if src.StackName != w.Stack {
 			continue
 		}
 		if kind == "cluster" && len(src.ClusterIdentifiers) > 0 {
@@ -328,7 +352,7 @@ func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
 			return src.InstanceIdentifiers[0], nil
 		}
 	}
-	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.stack, kind)
+	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.Stack, kind)
 }
 
 // snapshotEvent is the EventBridge event RDS sends for a new snapshot.

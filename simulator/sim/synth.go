@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/snapshotlake/snapshotlake/internal/cdkjson"
 	"github.com/snapshotlake/snapshotlake/stacks"
 )
 
@@ -30,12 +31,16 @@ type App struct {
 // does, and returns its templates.
 func Synthesize(context map[string]any) (*App, error) {
 	useProjectNode()
-	ctx := map[string]any{"aws:cdk:enable-path-metadata": true}
+	ctx, err := cdkjson.FeatureFlags() // as `cdk synth` applies them
+	if err != nil {
+		return nil, err
+	}
+	ctx["aws:cdk:enable-path-metadata"] = true
 	for k, v := range context {
 		ctx[k] = v
 	}
 	var out *App
-	err := catch(func() error {
+	err = catch(func() error {
 		app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false), Context: &ctx})
 		cfg, err := stacks.ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
 		if err != nil {
