@@ -171,8 +171,12 @@ func New(scope constructs.Construct, id string, props *Props) (*Catalog, error) 
 // three).
 func (c *Catalog) glueArns() *[]*string {
 	stack := awscdk.Stack_Of(c)
+	// Partition-aware: the partition stays a token even where the stack's
+	// region is known (FormatArn would write "aws" literally).
 	arn := func(resource string) *string {
-		return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("glue"), Resource: jsii.String(resource), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+		return awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":glue:"), stack.Region(), jsii.String(":"), stack.Account(), jsii.String(":" + resource),
+		})
 	}
 	return &[]*string{arn("catalog"), arn("database/" + c.databaseName), arn("table/" + c.databaseName + "/*")}
 }
@@ -206,10 +210,9 @@ func (c *Catalog) grant(p *Props) {
 	// A Distributed Map starts its children as executions of this state
 	// machine: a separate policy, so the state machine does not depend on it.
 	stack := awscdk.Stack_Of(c)
-	executions := stack.FormatArn(&awscdk.ArnComponents{
-		Service: jsii.String("states"), Resource: jsii.String("execution"),
-		ResourceName: awscdk.Fn_Join(jsii.String(""), &[]*string{c.stateMachine.StateMachineName(), jsii.String("/*")}),
-		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	executions := awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":states:"), stack.Region(), jsii.String(":"), stack.Account(),
+		jsii.String(":execution:"), c.stateMachine.StateMachineName(), jsii.String("/*"),
 	})
 	policy := awsiam.NewPolicy(c, jsii.String("DistributedMapPolicy"), &awsiam.PolicyProps{
 		Statements: &[]awsiam.PolicyStatement{
