@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,13 @@ const (
 	CtxOrganizationID        = "organizationId"
 	CtxAlarmEmail            = "alarmEmail"
 	CtxExportRetentionDays   = "exportRetentionDays"
+	// Destination stack: the Glue catalog (on unless "false") and its
+	// database, and the optional hand-off to Google Cloud Storage.
+	CtxCatalog                 = "catalog"
+	CtxCatalogDatabase         = "catalogDatabase"
+	CtxGoogleTransferSubjectID = "googleTransferSubjectId"
+	CtxGoogleTransferPrefix    = "googleTransferPrefix"
+	CtxGoogleTransferEvents    = "googleTransferEvents"
 )
 
 // Config is what the app builds.
@@ -77,6 +85,18 @@ type DestinationConfig struct {
 	BucketName      string
 	SourceAccounts  []string
 	OrganizationID  string
+	// SourceRegions are the regions of the configured sources, whose copy
+	// roles are admitted by name. Default: the destination's region.
+	SourceRegions []string
+	// Catalog adds the Glue catalog. Default (context): true.
+	Catalog bool
+	// CatalogDatabase names the Glue database. Default: "snapshotlake".
+	CatalogDatabase string
+	// GoogleTransferSubjectID, GoogleTransferPrefix, GoogleTransferEvents:
+	// see destination.Props.
+	GoogleTransferSubjectID string
+	GoogleTransferPrefix    string
+	GoogleTransferEvents    bool
 }
 
 // PipelineConfig holds the export and copy settings.
@@ -95,13 +115,15 @@ type PipelineConfig struct {
 }
 
 var (
-	bucketNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	accountRE    = regexp.MustCompile(`^[0-9]{12}$`)
-	busArnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256}$`)
-	keyArnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-fA-F-]{36}$`)
-	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	orgRE        = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
-	emailRE      = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	bucketNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	accountRE      = regexp.MustCompile(`^[0-9]{12}$`)
+	busArnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256}$`)
+	keyArnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-fA-F-]{36}$`)
+	regionRE       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	orgRE          = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	emailRE        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	subjectIDRE    = regexp.MustCompile(`^[0-9]{1,32}$`)
+	glueDatabaseRE = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 )
 
 // ConfigFromContext reads the app's configuration; get returns a context
@@ -139,7 +161,11 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		cfg.Destination = &DestinationConfig{
 			Account: dest.DestinationAccount, Region: r.str(CtxDestinationRegion),
 			BucketName: dest.DestinationBucket, SourceAccounts: accounts, OrganizationID: org,
+			Catalog: r.boolean(CtxCatalog, true), CatalogDatabase: r.str(CtxCatalogDatabase),
+			GoogleTransferSubjectID: r.str(CtxGoogleTransferSubjectID), GoogleTransferPrefix: r.str(CtxGoogleTransferPrefix),
+			GoogleTransferEvents: r.boolean(CtxGoogleTransferEvents, false),
 		}
+		cfg.Destination.SourceRegions = sourceRegions(cfg.Sources, cfg.Destination.Region)
 	}
 	if r.err != nil {
 		return Config{}, r.err
@@ -176,6 +202,26 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	return cfg, nil
 }
 
+// sourceRegions are the distinct regions of the sources; a source without
+// one deploys where the CLI points, assumed to be the destination's region
+// ("" when that is not set either: the destination stack's own region).
+func sourceRegions(sources []SourceConfig, destRegion string) []string {
+	var out []string
+	for _, src := range sources {
+		r := src.Region
+		if r == "" {
+			r = destRegion
+		}
+		if r == "" {
+			return nil
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func (d DestinationConfig) validate() error {
 	switch {
 	case d.BucketName == "":
@@ -193,6 +239,14 @@ func (d DestinationConfig) validate() error {
 		if !accountRE.MatchString(a) {
 			return fmt.Errorf("context %s must be 12-digit AWS account ids, got %q", CtxSourceAccounts, a)
 		}
+	}
+	switch {
+	case d.GoogleTransferSubjectID != "" && !subjectIDRE.MatchString(d.GoogleTransferSubjectID):
+		return fmt.Errorf("context %s must be the numeric subjectId of the Storage Transfer service account, got %q", CtxGoogleTransferSubjectID, d.GoogleTransferSubjectID)
+	case d.GoogleTransferSubjectID == "" && (d.GoogleTransferPrefix != "" || d.GoogleTransferEvents):
+		return fmt.Errorf("context %s and %s need %s", CtxGoogleTransferPrefix, CtxGoogleTransferEvents, CtxGoogleTransferSubjectID)
+	case d.CatalogDatabase != "" && !glueDatabaseRE.MatchString(d.CatalogDatabase):
+		return fmt.Errorf("context %s must be 1-255 lowercase letters, digits and underscores, got %q", CtxCatalogDatabase, d.CatalogDatabase)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 
+	"github.com/snapshotlake/snapshotlake/constructs/catalog"
 	"github.com/snapshotlake/snapshotlake/constructs/demo"
 	"github.com/snapshotlake/snapshotlake/constructs/destination"
 	"github.com/snapshotlake/snapshotlake/constructs/monitoring"
@@ -41,6 +42,8 @@ type Built struct {
 	Pipeline *Pipeline
 	// Destination is set for the destination stack.
 	Destination *destination.Destination
+	// Catalog is set for the destination stack with its catalog on.
+	Catalog *catalog.Catalog
 }
 
 // Pipeline is what a demo or source stack wires: the constructs and the
@@ -71,7 +74,7 @@ func Build(app awscdk.App, cfg Config) ([]Built, error) {
 		out = append(out, b)
 	}
 	if cfg.Destination != nil {
-		b, err := NewDestinationStack(app, DestinationStackName, *cfg.Destination)
+		b, err := NewDestinationStack(app, DestinationStackName, *cfg.Destination, cfg.AlarmEmails)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", DestinationStackName, err)
 		}
@@ -107,19 +110,40 @@ func NewDemoStack(scope constructs.Construct, id string, p PipelineConfig, alarm
 }
 
 // NewDestinationStack is what the analytics account deploys: the bucket
-// every source copies into, with its key, admitting the source accounts'
-// copy roles.
-func NewDestinationStack(scope constructs.Construct, id string, d DestinationConfig) (Built, error) {
+// every source copies into, with its key and the event bus, admitting the
+// source accounts' copy roles; the Glue catalog of every copied export
+// (construct ids "Catalog" and "Monitoring", unless Catalog is off); the
+// optional Storage Transfer role and queue for Google Cloud Storage.
+func NewDestinationStack(scope constructs.Construct, id string, d DestinationConfig, alarmEmails []string) (Built, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
-		Description: jsii.String("Analytics bucket receiving RDS snapshot exports from the source accounts"),
+		Description: jsii.String("Analytics bucket receiving RDS snapshot exports from the source accounts, cataloged in Glue"),
 		Env:         env(d.Account, d.Region),
 	})
 	dest, err := destination.New(stack, "Destination", &destination.Props{
-		BucketName:     d.BucketName,
-		SourceAccounts: d.SourceAccounts,
-		OrganizationID: d.OrganizationID,
+		BucketName:              d.BucketName,
+		SourceAccounts:          d.SourceAccounts,
+		OrganizationID:          d.OrganizationID,
+		SourceRegions:           d.SourceRegions,
+		CopyRoleNamePrefix:      destination.DefaultCopyRoleNamePrefix,
+		GoogleTransferSubjectID: d.GoogleTransferSubjectID,
+		GoogleTransferPrefix:    d.GoogleTransferPrefix,
+		GoogleTransferEvents:    d.GoogleTransferEvents,
 	})
-	return Built{Stack: stack, Destination: dest}, err
+	b := Built{Stack: stack, Destination: dest}
+	if err != nil || !d.Catalog {
+		return b, err
+	}
+	if b.Catalog, err = catalog.New(stack, "Catalog", &catalog.Props{
+		Bucket: dest.Bucket(), Key: dest.Key(), EventBus: dest.EventBus(), DatabaseName: d.CatalogDatabase,
+	}); err != nil {
+		return b, err
+	}
+	_, err = monitoring.New(stack, "Monitoring", &monitoring.Props{
+		StateMachines:     map[string]sfn.IStateMachine{"Catalog": b.Catalog.StateMachine()},
+		Emails:            alarmEmails,
+		WatchExportEvents: jsii.Bool(false),
+	})
+	return b, err
 }
 
 func env(account, region string) *awscdk.Environment {

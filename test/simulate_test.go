@@ -147,6 +147,8 @@ func TestSimulate_demoLandsAsHivePartitionedParquetThatDuckDBReads(t *testing.T)
 // normalise makes DuckDB's and the seed's Go values comparable.
 func normalise(v any) any {
 	switch v := v.(type) {
+	case int16:
+		return float64(v)
 	case int32:
 		return float64(v)
 	case int64:

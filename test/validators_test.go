@@ -112,8 +112,9 @@ var guardExceptions = map[string]guardException{
 			"keep deleted staging objects and their cost. The destination bucket is versioned.",
 	},
 	"s3_event_notifications_enabled_check": {
-		control:   "CT.S3.PR.4",
-		resources: []string{"ExportBucket", "DemoResources/ExportBucket", "DemoResources/DestinationBucket", "Destination/Bucket"},
+		control: "CT.S3.PR.4",
+		// Destination/Bucket notifies the Storage Transfer queue in the cross-account example.
+		resources: []string{"ExportBucket", "DemoResources/ExportBucket", "DemoResources/DestinationBucket"},
 		reason: "Nothing consumes object events: the pipeline is driven by the RDS snapshot event and Step " +
 			"Functions; a notification configuration without a consumer adds nothing.",
 	},

@@ -5,12 +5,15 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
 	"github.com/snapshotlake/snapshotlake/internal/nag"
 
 	"github.com/snapshotlake/snapshotlake/internal/kmskey"
@@ -34,16 +37,54 @@ type Props struct {
 	// CopyRoleNamePrefix is how the source accounts' copy roles are named.
 	// Default: DefaultCopyRoleNamePrefix.
 	CopyRoleNamePrefix string
+	// SourceRegions are the regions of the source stacks: each names its two
+	// copy roles "<prefix>-<region>" and "<prefix>-multipart-<region>", and
+	// exactly those are admitted. Default: this stack's region.
+	SourceRegions []string
+	// EventBusName of the bus the sources put their copied-export events on.
+	// Default: DefaultEventBusName.
+	EventBusName string
+	// GoogleTransferSubjectID is the subject ID of the Google-managed
+	// service account of Storage Transfer Service (googleServiceAccounts.get
+	// returns it as subjectId). When set, a role it may assume through web
+	// identity federation reads the bucket, for a transfer to Cloud Storage.
+	// Default: none (no hand-off to Google).
+	GoogleTransferSubjectID string
+	// GoogleTransferPrefix limits what the Storage Transfer role may list and
+	// read to keys under it, e.g. "rds/". Default: the whole bucket.
+	GoogleTransferPrefix string
+	// GoogleTransferEvents adds an SQS queue fed by the bucket's
+	// object-created notifications, which the Storage Transfer role may
+	// read, for an event-driven transfer. Needs GoogleTransferSubjectID.
+	// Default: false.
+	GoogleTransferEvents bool
 	// RemovalPolicy of the bucket and key. Default: RETAIN.
 	RemovalPolicy awscdk.RemovalPolicy
 }
 
-// Destination is the analytics bucket and key.
+// DefaultEventBusName names the destination's event bus.
+const DefaultEventBusName = "snapshotlake"
+
+// Destination is the analytics bucket, its key and the event bus.
 type Destination struct {
 	constructs.Construct
-	bucket awss3.Bucket
-	key    awskms.Key
+	bucket        awss3.Bucket
+	key           awskms.Key
+	bus           awsevents.EventBus
+	transferRole  awsiam.Role
+	transferQueue awssqs.Queue
 }
+
+// EventBus returns the bus the sources announce their copies on.
+func (d *Destination) EventBus() awsevents.EventBus { return d.bus }
+
+// TransferRole returns the role Storage Transfer Service assumes, nil unless
+// Props.GoogleTransferSubjectID is set.
+func (d *Destination) TransferRole() awsiam.Role { return d.transferRole }
+
+// TransferQueue returns the event-driven transfer's queue, nil unless
+// Props.GoogleTransferEvents is set.
+func (d *Destination) TransferQueue() awssqs.Queue { return d.transferQueue }
 
 // Bucket returns the analytics bucket.
 func (d *Destination) Bucket() awss3.Bucket { return d.bucket }
@@ -55,6 +96,10 @@ var (
 	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 	orgRE     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	prefixRE  = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,40}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	busNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	// subjectRE: a Google service account's unique ID is 21 digits.
+	subjectRE = regexp.MustCompile(`^[0-9]{1,32}$`)
 )
 
 // Actions a copy needs on the destination, and nothing more.
@@ -93,6 +138,26 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 	if !prefixRE.MatchString(p.CopyRoleNamePrefix) {
 		return nil, fmt.Errorf("destination: CopyRoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", p.CopyRoleNamePrefix)
 	}
+	for _, r := range p.SourceRegions {
+		if !regionRE.MatchString(r) {
+			return nil, fmt.Errorf("destination: SourceRegions must be AWS regions such as ap-northeast-1, got %q", r)
+		}
+	}
+	if p.EventBusName == "" {
+		p.EventBusName = DefaultEventBusName
+	}
+	if !busNameRE.MatchString(p.EventBusName) || p.EventBusName == "default" {
+		return nil, fmt.Errorf("destination: EventBusName must be 1-256 letters, digits, '.', '_' or '-' and not \"default\", got %q", p.EventBusName)
+	}
+	if p.GoogleTransferSubjectID != "" && !subjectRE.MatchString(p.GoogleTransferSubjectID) {
+		return nil, fmt.Errorf("destination: GoogleTransferSubjectID must be the numeric subjectId of the Storage Transfer service account, got %q", p.GoogleTransferSubjectID)
+	}
+	if p.GoogleTransferSubjectID == "" && (p.GoogleTransferPrefix != "" || p.GoogleTransferEvents) {
+		return nil, fmt.Errorf("destination: GoogleTransferPrefix and GoogleTransferEvents need GoogleTransferSubjectID")
+	}
+	if p.GoogleTransferEvents && (p.BucketName == "" || sfnkit.Unresolved(p.BucketName)) {
+		return nil, fmt.Errorf("destination: GoogleTransferEvents needs a literal BucketName (the queue policy names the bucket before it exists)")
+	}
 
 	d := &Destination{}
 	constructs.NewConstruct_Override(d, scope, jsii.String(id))
@@ -117,6 +182,9 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 	d.bucket = awss3.NewBucket(d, jsii.String("Bucket"), bucketProps)
 	nag.Suppress(d.bucket, "AwsSolutions-S1", "server access logs go to a log bucket the organisation runs per account and region, or are replaced by CloudTrail S3 data events; see the README's operations section")
 
+	if len(p.SourceRegions) == 0 {
+		p.SourceRegions = []string{*awscdk.Stack_Of(d).Region()}
+	}
 	for _, admit := range admissions(p) {
 		d.bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("AdmitCopyRoles" + admit.sid),
@@ -140,10 +208,49 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 			Conditions: &keyConditions,
 		}), jsii.Bool(false))
 	}
-	for name, value := range map[string]*string{"BucketName": d.bucket.BucketName(), "KeyArn": d.key.KeyArn()} {
+	d.newEventBus(p)
+	outputs := map[string]*string{"BucketName": d.bucket.BucketName(), "KeyArn": d.key.KeyArn(), "EventBusArn": d.bus.EventBusArn()}
+	if p.GoogleTransferSubjectID != "" {
+		d.newGoogleTransfer(p)
+		outputs["TransferRoleArn"] = d.transferRole.RoleArn()
+		if d.transferQueue != nil {
+			outputs["TransferQueueArn"] = d.transferQueue.QueueArn()
+		}
+	}
+	for name, value := range outputs {
 		awscdk.NewCfnOutput(d, jsii.String(name), &awscdk.CfnOutputProps{Value: value})
 	}
 	return d, nil
+}
+
+// newEventBus creates the bus the sources put their copied-export events
+// on, admitting the same accounts as the bucket (PutEvents only).
+func (d *Destination) newEventBus(p Props) {
+	d.bus = awsevents.NewEventBus(d, jsii.String("EventBus"), &awsevents.EventBusProps{
+		EventBusName: jsii.String(p.EventBusName),
+		Description:  jsii.String("RDS snapshot exports copied into the analytics bucket, announced by the source accounts"),
+	})
+	if len(p.SourceAccounts) > 0 {
+		var principals []awsiam.IPrincipal
+		for _, a := range p.SourceAccounts {
+			principals = append(principals, awsiam.NewAccountPrincipal(jsii.String(a)))
+		}
+		d.bus.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AdmitSourceAccounts"),
+			Principals: &principals,
+			Actions:    jsii.Strings("events:PutEvents"),
+			Resources:  &[]*string{d.bus.EventBusArn()},
+		}))
+	}
+	if p.OrganizationID != "" {
+		d.bus.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AdmitOrganization"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings("events:PutEvents"),
+			Resources:  &[]*string{d.bus.EventBusArn()},
+			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:PrincipalOrgID": p.OrganizationID}},
+		}))
+	}
 }
 
 type admission struct {
@@ -152,22 +259,43 @@ type admission struct {
 	conditions map[string]interface{}
 }
 
-// admissions are the policy statements' principals and conditions: the
-// copy roles of each source account, or of every account of the
-// organization, by role name.
+// CopyRoleNames are the names of the two copy roles a source stack in
+// region creates (s3copy.Props.RoleNamePrefix): "<prefix>-<region>" and
+// "<prefix>-multipart-<region>".
+func CopyRoleNames(prefix, region string) []string {
+	return []string{prefix + "-" + region, prefix + "-multipart-" + region}
+}
+
+// admissions are the policy statements' principals and conditions: exactly
+// the copy roles of each source account, or the same role names in every
+// account of the organization. The roles are named in an aws:PrincipalArn
+// condition, not as principals, so that the destination can be deployed
+// before the sources create them. ARNs are partition-aware.
 func admissions(p Props) []admission {
+	regions := p.SourceRegions
+	roleArn := func(account string) []interface{} {
+		var out []interface{}
+		for _, r := range regions {
+			for _, name := range CopyRoleNames(p.CopyRoleNamePrefix, r) {
+				out = append(out, awscdk.Fn_Join(jsii.String(""), &[]*string{
+					jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":iam::" + account + ":role/" + name),
+				}))
+			}
+		}
+		return out
+	}
 	var out []admission
 	if len(p.SourceAccounts) > 0 {
 		var principals []awsiam.IPrincipal
-		var roleArns []string
+		var roleArns []interface{}
 		for _, a := range p.SourceAccounts {
 			principals = append(principals, awsiam.NewAccountPrincipal(jsii.String(a)))
-			roleArns = append(roleArns, fmt.Sprintf("arn:aws:iam::%s:role/%s-*", a, p.CopyRoleNamePrefix))
+			roleArns = append(roleArns, roleArn(a)...)
 		}
 		out = append(out, admission{
 			sid:        "OfSourceAccounts",
 			principal:  awsiam.NewCompositePrincipal(principals...),
-			conditions: map[string]interface{}{"ArnLike": map[string]interface{}{"aws:PrincipalArn": roleArns}},
+			conditions: map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:PrincipalArn": roleArns}},
 		})
 	}
 	if p.OrganizationID != "" {
@@ -176,7 +304,8 @@ func admissions(p Props) []admission {
 			principal: awsiam.NewAnyPrincipal(),
 			conditions: map[string]interface{}{
 				"StringEquals": map[string]interface{}{"aws:PrincipalOrgID": p.OrganizationID},
-				"ArnLike":      map[string]interface{}{"aws:PrincipalArn": fmt.Sprintf("arn:aws:iam::*:role/%s-*", p.CopyRoleNamePrefix)},
+				// Any account of the organization, these role names only.
+				"ArnLike": map[string]interface{}{"aws:PrincipalArn": roleArn("*")},
 			},
 		})
 	}
@@ -194,4 +323,97 @@ func mergeMap(a interface{}, b map[string]interface{}) map[string]interface{} {
 		out[k] = v
 	}
 	return out
+}
+
+// GoogleTransferQueueActions are what Storage Transfer Service needs on the
+// queue of an event-driven transfer (Google's "Event-driven transfers from
+// AWS S3").
+var GoogleTransferQueueActions = []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
+
+// newGoogleTransfer creates the role Storage Transfer Service assumes with
+// AssumeRoleWithWebIdentity (Google's "Configure access to a source:
+// Amazon S3", federated identity: trusted principal accounts.google.com,
+// condition accounts.google.com:sub = the service account's subject ID) and
+// the permissions Google lists for an S3 source: s3:ListBucket and
+// s3:GetObject, plus kms:Decrypt through S3 for SSE-KMS objects. With
+// GoogleTransferEvents, the queue the bucket's object-created notifications
+// go to.
+func (d *Destination) newGoogleTransfer(p Props) {
+	d.transferRole = awsiam.NewRole(d, jsii.String("TransferRole"), &awsiam.RoleProps{
+		Description: jsii.String("Assumed by Google Storage Transfer Service to copy the analytics bucket to Cloud Storage"),
+		AssumedBy: awsiam.NewWebIdentityPrincipal(jsii.String("accounts.google.com"), &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"accounts.google.com:sub": p.GoogleTransferSubjectID},
+		}),
+	})
+	list := &awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("s3:ListBucket"),
+		Resources: &[]*string{d.bucket.BucketArn()},
+	}
+	if p.GoogleTransferPrefix != "" {
+		list.Conditions = &map[string]interface{}{"StringLike": map[string]interface{}{"s3:prefix": p.GoogleTransferPrefix + "*"}}
+	}
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(list),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("s3:GetObject"),
+			Resources: &[]*string{d.bucket.ArnForObjects(jsii.String(p.GoogleTransferPrefix + "*"))},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: &[]*string{d.key.KeyArn()},
+			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{
+				"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("s3."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com")}),
+			}},
+		}),
+	}
+	if p.GoogleTransferEvents {
+		d.newTransferQueue(p)
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(GoogleTransferQueueActions...),
+			Resources: &[]*string{d.transferQueue.QueueArn()},
+		}))
+	}
+	policy := awsiam.NewPolicy(d, jsii.String("TransferPolicy"), &awsiam.PolicyProps{Statements: &statements, Roles: &[]awsiam.IRole{d.transferRole}})
+	nag.Suppress(policy, "AwsSolutions-IAM5", "Storage Transfer Service reads every object of the bucket (or under GoogleTransferPrefix)", nag.ObjectsOfBucket)
+}
+
+// newTransferQueue creates the queue of an event-driven transfer and points
+// the bucket's object-created notifications at it. The notification is set
+// on the bucket itself (CDK's addEventNotification would add a Lambda-backed
+// custom resource); CloudFormation checks the queue policy when it creates
+// the notification, so the bucket waits for the policy.
+func (d *Destination) newTransferQueue(p Props) {
+	// Notifications Storage Transfer Service fails to process 5 times are
+	// kept 14 days in a dead-letter queue, to be redriven.
+	dlq := awssqs.NewQueue(d, jsii.String("TransferDeadLetterQueue"), &awssqs.QueueProps{
+		Encryption:         awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:         jsii.Bool(true),
+		RetentionPeriod:    awscdk.Duration_Days(jsii.Number(14)),
+		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_ALLOW_ALL},
+	})
+	d.transferQueue = awssqs.NewQueue(d, jsii.String("TransferQueue"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(5)},
+	})
+	d.transferQueue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowBucketNotifications"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sqs:SendMessage"),
+		Resources:  &[]*string{d.transferQueue.QueueArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+			"ArnLike":      map[string]interface{}{"aws:SourceArn": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":s3:::" + p.BucketName)})},
+		},
+	}))
+	queueConfig := map[string]interface{}{"Event": "s3:ObjectCreated:*", "Queue": d.transferQueue.QueueArn()}
+	if p.GoogleTransferPrefix != "" {
+		queueConfig["Filter"] = map[string]interface{}{"S3Key": map[string]interface{}{"Rules": []interface{}{map[string]interface{}{"Name": "prefix", "Value": p.GoogleTransferPrefix}}}}
+	}
+	cfn := d.bucket.Node().DefaultChild().(awss3.CfnBucket)
+	cfn.AddPropertyOverride(jsii.String("NotificationConfiguration.QueueConfigurations"), []interface{}{queueConfig})
+	if qp := d.transferQueue.Node().TryFindChild(jsii.String("Policy")); qp != nil {
+		cfn.Node().AddDependency(qp)
+	}
 }

@@ -1,6 +1,7 @@
 package destination_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,6 +18,7 @@ func TestDestination_admitsExactlyTheSourceAccountsCopyRoles(t *testing.T) {
 		BucketName:     "analytics-rds-snapshots",
 		SourceAccounts: []string{"111122223333", "222233334444"},
 		OrganizationID: "o-a1b2c3d4e5",
+		SourceRegions:  []string{"ap-northeast-1", "eu-west-1"},
 	})
 	require.NoError(t, err)
 	tpl := cdktest.FromStack(stack)
@@ -46,14 +48,45 @@ func TestDestination_admitsExactlyTheSourceAccountsCopyRoles(t *testing.T) {
 	assert.Equal(t, []string{"s3:AbortMultipartUpload", "s3:PutObject"}, allows[0].Actions)
 	assert.Equal(t, []string{cdktest.Arn(bucket) + "/*"}, allows[0].Resources)
 	assert.Equal(t, map[string]any{"AWS": []any{"arn:aws:iam::111122223333:root", "arn:aws:iam::222233334444:root"}}, allows[0].Principal)
-	assert.Equal(t, map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": []any{
-		"arn:aws:iam::111122223333:role/snapshotlake-copy-*", "arn:aws:iam::222233334444:role/snapshotlake-copy-*",
-	}}}, allows[0].Condition)
+	// exactly the two copy roles per region, no wildcard in the names
+	roles := func(account string) []any {
+		var out []any
+		for _, r := range []string{"ap-northeast-1", "eu-west-1"} {
+			out = append(out, "arn:aws:iam::"+account+":role/snapshotlake-copy-"+r, "arn:aws:iam::"+account+":role/snapshotlake-copy-multipart-"+r)
+		}
+		return out
+	}
+	assert.Equal(t, map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": append(roles("111122223333"), roles("222233334444")...)}}, allows[0].Condition)
 	assert.Equal(t, map[string]any{"AWS": "*"}, allows[1].Principal)
 	assert.Equal(t, map[string]any{
 		"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
-		"ArnLike":      map[string]any{"aws:PrincipalArn": "arn:aws:iam::*:role/snapshotlake-copy-*"},
+		"ArnLike":      map[string]any{"aws:PrincipalArn": roles("*")},
 	}, allows[1].Condition)
+	// partition-aware: the role ARNs keep the partition a token (the
+	// account principals' partition CDK derives from the stack's region)
+	raw := fmt.Sprint(tpl.Resources[policy[0]])
+	for _, a := range []string{"111122223333", "222233334444", "*"} {
+		assert.NotContains(t, raw, "arn:aws:iam::"+a+":role/", a)
+	}
+
+	// AND the bus admits PutEvents from the source accounts and the organization only
+	bus, err := tpl.ByPath("AWS::Events::EventBus", "Destination/EventBus")
+	require.NoError(t, err)
+	assert.Equal(t, "snapshotlake", tpl.Props(bus)["Name"])
+	busPolicies := tpl.OfType("AWS::Events::EventBusPolicy")
+	var busStatements []map[string]any
+	for _, id := range busPolicies {
+		busStatements = append(busStatements, tpl.Props(id)["Statement"].(map[string]any))
+	}
+	require.Len(t, busStatements, 2)
+	for _, st := range busStatements {
+		assert.Equal(t, "events:PutEvents", st["Action"])
+		assert.Equal(t, cdktest.Arn(bus), st["Resource"])
+	}
+	assert.ElementsMatch(t, []any{
+		map[string]any{"AWS": []any{"arn:aws:iam::111122223333:root", "arn:aws:iam::222233334444:root"}},
+		map[string]any{"AWS": "*"},
+	}, []any{busStatements[0]["Principal"], busStatements[1]["Principal"]})
 
 	// AND the key policy admits the same principals to encrypt and decrypt through S3 only
 	var keyAdmits []cdktest.Statement
@@ -81,6 +114,11 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 		{"bad account", destination.Props{SourceAccounts: []string{"1111"}}, `got "1111"`},
 		{"bad organization", destination.Props{OrganizationID: "org"}, `OrganizationID must look like o-a1b2c3d4e5, got "org"`},
 		{"bad role prefix", destination.Props{SourceAccounts: []string{"111122223333"}, CopyRoleNamePrefix: "copy roles"}, `got "copy roles"`},
+		{"bad region", destination.Props{SourceAccounts: []string{"111122223333"}, SourceRegions: []string{"tokyo"}}, `got "tokyo"`},
+		{"default bus", destination.Props{SourceAccounts: []string{"111122223333"}, EventBusName: "default"}, `got "default"`},
+		{"bad subject", destination.Props{SourceAccounts: []string{"111122223333"}, GoogleTransferSubjectID: "sa@x"}, `got "sa@x"`},
+		{"prefix without subject", destination.Props{SourceAccounts: []string{"111122223333"}, GoogleTransferPrefix: "rds/"}, "need GoogleTransferSubjectID"},
+		{"events without bucket name", destination.Props{SourceAccounts: []string{"111122223333"}, GoogleTransferSubjectID: "123", GoogleTransferEvents: true}, "literal BucketName"},
 	}
 	stack := cdktest.NewStack("Bad")
 	for _, tt := range tests {
@@ -90,4 +128,68 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+func TestDestination_googleTransferRoleReadsAndQueueGetsObjectCreated(t *testing.T) {
+	// GIVEN a destination handing off to Storage Transfer Service, under a prefix, event-driven
+	stack := cdktest.NewStack("Analytics")
+	d, err := destination.New(stack, "Destination", &destination.Props{
+		BucketName: "analytics-rds-snapshots", SourceAccounts: []string{"111122223333"},
+		GoogleTransferSubjectID: "109876543210987654321", GoogleTransferPrefix: "rds/", GoogleTransferEvents: true,
+	})
+	require.NoError(t, err)
+	require.NotNil(t, d.TransferRole())
+	tpl := cdktest.FromStack(stack)
+	role, err := tpl.ByPath("AWS::IAM::Role", "Destination/TransferRole")
+	require.NoError(t, err)
+	bucket, _ := tpl.ByPath("AWS::S3::Bucket", "Destination/Bucket")
+	key, _ := tpl.ByPath("AWS::KMS::Key", "Destination/Key")
+	queue, err := tpl.ByPath("AWS::SQS::Queue", "Destination/TransferQueue")
+	require.NoError(t, err)
+
+	// THEN the role trusts accounts.google.com for that subject only
+	trust := cdktest.ResourceStatements(tpl.Props(role)["AssumeRolePolicyDocument"])
+	require.Len(t, trust, 1)
+	assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, trust[0].Actions)
+	assert.Equal(t, map[string]any{"Federated": "accounts.google.com"}, trust[0].Principal)
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"accounts.google.com:sub": "109876543210987654321"}}, trust[0].Condition)
+
+	// AND it may list and read under the prefix, decrypt through S3, read the queue: nothing else
+	sts := tpl.RoleStatements(role)
+	assert.Equal(t, []string{"s3:ListBucket"}, cdktest.ActionsOn(sts, cdktest.Arn(bucket)))
+	assert.Equal(t, []string{"s3:GetObject"}, cdktest.ActionsOn(sts, cdktest.Arn(bucket)+"/rds/*"))
+	assert.Equal(t, []string{"kms:Decrypt"}, cdktest.ActionsOn(sts, cdktest.Arn(key)))
+	assert.Equal(t, destination.GoogleTransferQueueActions, cdktest.ActionsOn(sts, cdktest.Arn(queue)))
+	assert.ElementsMatch(t, append([]string{"kms:Decrypt", "s3:GetObject", "s3:ListBucket"}, destination.GoogleTransferQueueActions...), cdktest.AllActions(sts))
+	for _, st := range sts {
+		if st.Actions[0] == "s3:ListBucket" {
+			assert.Equal(t, map[string]any{"StringLike": map[string]any{"s3:prefix": "rds/*"}}, st.Condition)
+		}
+	}
+
+	// AND S3 may send the bucket's object-created notifications to the queue, over TLS only
+	var qsts []cdktest.Statement
+	for _, id := range tpl.OfType("AWS::SQS::QueuePolicy") {
+		qsts = append(qsts, tpl.ResourcePolicyStatements(id, "PolicyDocument")...)
+	}
+	var send *cdktest.Statement
+	for i, st := range qsts {
+		if st.Effect == "Allow" {
+			send = &qsts[i]
+		} else {
+			assert.Equal(t, map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}, st.Condition)
+		}
+	}
+	require.NotNil(t, send)
+	assert.Equal(t, []string{"sqs:SendMessage"}, send.Actions)
+	assert.Equal(t, map[string]any{"Service": "s3.amazonaws.com"}, send.Principal)
+	assert.Equal(t, map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": cdktest.Account},
+		"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:s3:::analytics-rds-snapshots"},
+	}, send.Condition)
+	notif := tpl.Props(bucket)["NotificationConfiguration"].(map[string]any)["QueueConfigurations"].([]any)[0].(map[string]any)
+	assert.Equal(t, "s3:ObjectCreated:*", notif["Event"])
+	assert.Equal(t, cdktest.Arn(queue), notif["Queue"])
+	assert.Contains(t, fmt.Sprint(tpl.Resources[bucket]["DependsOn"]), "TransferQueuePolicy")
+	assert.Empty(t, tpl.OfType("AWS::Lambda::Function"), "no notification custom resource")
 }

@@ -18,8 +18,15 @@ type World struct {
 
 var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// PhysicalName is "<stack>-<logical id>" in the form the resource type allows.
+// PhysicalName is the name the template gives the resource (a literal
+// BucketName), else "<stack>-<logical id>" in the form the resource type
+// allows, as CloudFormation generates one.
 func (w World) PhysicalName(logicalID string) string {
+	if props, ok := w.Resources[logicalID]["Properties"].(map[string]any); ok {
+		if given, ok := props["BucketName"].(string); ok {
+			return given
+		}
+	}
 	name := strings.ToLower(w.Stack + "-" + logicalID)
 	name = nonName.ReplaceAllString(name, "-")
 	if len(name) > 63 {

@@ -20,6 +20,7 @@ var LibraryPackages = []string{
 	"constructs/rdsexport",
 	"constructs/s3copy",
 	"constructs/destination",
+	"constructs/catalog",
 	"constructs/monitoring",
 	"constructs/demo",
 }

@@ -89,6 +89,11 @@ type choiceRule struct {
 type itemReader struct {
 	args     *tmpl
 	maxItems *tmpl
+	// json is set for arn:aws:states:::s3:getObject with InputType JSON:
+	// the items are the array at pointer in the object's JSON.
+	json      bool
+	jsonTyped bool // ReaderConfig.InputType was given
+	pointer   string
 }
 
 type itemBatcher struct {
@@ -744,7 +749,8 @@ func (sp *stateParser) parseItemProcessor() error {
 	return err
 }
 
-// parseItemReader reads ItemReader (s3:listObjectsV2 only).
+// parseItemReader reads ItemReader (s3:listObjectsV2, or s3:getObject of a
+// JSON file).
 func (sp *stateParser) parseItemReader() error {
 	p, st, m, fail := sp.p, sp.st, sp.m, sp.fail
 	r, ok := m["ItemReader"]
@@ -762,10 +768,14 @@ func (sp *stateParser) parseItemReader() error {
 		return err
 	}
 	res, _ := rm["Resource"].(string)
-	if !listV2Resource.MatchString(res) {
-		return fail("ItemReader.Resource %q is not supported (only arn:aws:states:::s3:listObjectsV2)", res)
-	}
 	st.reader = &itemReader{}
+	switch {
+	case listV2Resource.MatchString(res):
+	case getObjectResource.MatchString(res):
+		st.reader.json = true
+	default:
+		return fail("ItemReader.Resource %q is not supported (only arn:aws:states:::s3:listObjectsV2 and arn:aws:states:::s3:getObject)", res)
+	}
 	a, ok := rm["Arguments"]
 	if !ok {
 		return fail("ItemReader.Arguments {Bucket, Prefix} is required")
@@ -779,12 +789,18 @@ func (sp *stateParser) parseItemReader() error {
 		if !ok {
 			return fail("ItemReader.ReaderConfig must be an object")
 		}
-		if err := allowedKeys(rcm, fmt.Sprintf("state %q: ItemReader.ReaderConfig", st.name), "MaxItems"); err != nil {
+		if err := allowedKeys(rcm, fmt.Sprintf("state %q: ItemReader.ReaderConfig", st.name), "MaxItems", "InputType", "ItemsPointer"); err != nil {
 			return err
+		}
+		if err := st.reader.parseJSONConfig(rcm); err != nil {
+			return fail("%v", err)
 		}
 		if st.reader.maxItems, err = p.nonNegIntField(rcm, "MaxItems", fail); err != nil {
 			return err
 		}
+	}
+	if st.reader.json && !st.reader.jsonTyped {
+		return fail("ItemReader.ReaderConfig.InputType is required with arn:aws:states:::s3:getObject (this executor reads JSON)")
 	}
 	return nil
 }

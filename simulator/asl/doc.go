@@ -94,7 +94,10 @@
 //     Integration (service "s3", action "listObjectsV2", ContinuationToken),
 //     each object becoming {Key, Size, Etag, LastModified (epoch seconds),
 //     StorageClass} — the ItemReader's names, not ListObjectsV2's (ETag,
-//     ISO LastModified); ReaderConfig.MaxItems; ItemBatcher
+//     ISO LastModified); or ItemReader arn:aws:states:::s3:getObject
+//     {Bucket, Key} with ReaderConfig InputType JSON, whose items are the
+//     array at ReaderConfig.ItemsPointer (a JSON Pointer; default the whole
+//     document); ReaderConfig.MaxItems; ItemBatcher
 //     {MaxItemsPerBatch, MaxInputBytesPerBatch (at most 256 KiB), BatchInput}
 //     giving each child {Items, BatchInput}; ItemSelector applies to each item
 //     before batching; ToleratedFailureCount/Percentage over items (on an
@@ -137,7 +140,7 @@
 //     is retried expression by expression to report the failing one.
 //   - Not supported (rejected at Register): JSONPath, Activities, Lambda ARNs,
 //     other optimized integrations, .waitForTaskToken, ResultWriter, ItemReader
-//     other than s3:listObjectsV2, Credentials; ItemReader, ItemBatcher
+//     other than s3:listObjectsV2 and JSON s3:getObject, Credentials; ItemReader, ItemBatcher
 //     and Label on an INLINE Map (Distributed Map fields).
 //     HeartbeatSeconds is accepted and ignored. Registration checks the structure (fields allowed per state
 //     type, transitions, reachability, unique state names, Retry/Catch

@@ -99,7 +99,11 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 		if err != nil {
 			return failed(err)
 		}
-		next = (&objectLister{sr: sr, args: args, limit: limit}).next
+		if st.reader.json {
+			next = (&jsonReader{sr: sr, args: args, pointer: st.reader.pointer, limit: limit}).next
+		} else {
+			next = (&objectLister{sr: sr, args: args, limit: limit}).next
+		}
 	} else {
 		arr, err := sr.itemsArray(itemsI)
 		if err != nil {

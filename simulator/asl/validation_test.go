@@ -43,7 +43,7 @@ func TestRegisterValidation(t *testing.T) {
 			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`, TypeStandard, `ExecutionType must be STANDARD or EXPRESS`},
 		{"unsupported reader", `{"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
 			"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Arguments": {"Bucket": "b", "Key": "k"}},
-			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`, TypeStandard, `ItemReader.Resource "arn:aws:states:::s3:getObject" is not supported`},
+			"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}`, TypeStandard, `ItemReader.ReaderConfig.InputType is required with arn:aws:states:::s3:getObject`},
 		{"bad variable", `{"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "Assign": {"a-b": 1}, "End": true}}}`, TypeStandard, `invalid variable name "a-b"`},
 		{"choice without Condition", `{"QueryLanguage": "JSONata", "StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "Next": "P"}]}, "P": {"Type": "Pass", "End": true}}}`, TypeStandard, `state "C": Choices[0]: field Variable is not allowed`},
 	}

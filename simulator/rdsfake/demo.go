@@ -13,8 +13,10 @@ var demoSQL = demodata.SQL
 
 // DemoTables returns the seed's demo tables (city, country, countrylanguage)
 // of database "postgres", schema "public", with the seed's rows, columns in
-// table order and types from the SQL: integer and smallint as int64, text
-// and character as string, real and numeric as float64, boolean as bool.
+// table order and Parquet types as RDS exports PostgreSQL ("PostgreSQL data
+// type mapping to Parquet", AWS RDS user guide): integer as INT32, smallint
+// as INT32 (INT_16), real as FLOAT, numeric as a string (its literal text),
+// text and character as strings, boolean as BOOLEAN.
 func DemoTables() []Table {
 	tables, err := parseSQL(demoSQL, "postgres", "public")
 	if err != nil {
@@ -44,7 +46,7 @@ func parseSQL(src, database, schema string) ([]Table, error) {
 		switch {
 		case p.word("CREATE"):
 			p.expectWord("TABLE")
-			t := &Table{Database: database, Schema: schema, Table: p.ident(), Types: map[string]ColumnType{}}
+			t := &Table{Database: database, Schema: schema, Table: p.ident(), Types: map[string]ColumnType{}, OriginalTypes: map[string]string{}}
 			p.expect("(")
 			for _, def := range p.list() {
 				if err := t.addColumn(def); err != nil {
@@ -105,21 +107,36 @@ func (t *Table) addColumn(def []token) error {
 	if len(def) < 2 {
 		return fmt.Errorf("table %s column %s: no type", t.Table, def[0].text)
 	}
+	// original is information_schema.columns.data_type's spelling.
 	var typ ColumnType
+	var original string
 	switch strings.ToLower(def[1].text) {
-	case "integer", "int", "int4", "bigint", "int8", "smallint", "int2":
-		typ = TypeInt64
-	case "real", "float4", "double", "float8", "numeric", "decimal":
-		typ = TypeFloat64
-	case "text", "character", "char", "varchar":
-		typ = TypeString
+	case "integer", "int", "int4":
+		typ, original = TypeInt32, "integer"
+	case "bigint", "int8":
+		typ, original = TypeInt64, "bigint"
+	case "smallint", "int2":
+		typ, original = TypeInt16, "smallint"
+	case "real", "float4":
+		typ, original = TypeFloat32, "real"
+	case "double", "float8":
+		typ, original = TypeFloat64, "double precision"
+	case "numeric", "decimal":
+		typ, original = TypeString, "numeric"
+	case "text":
+		typ, original = TypeString, "text"
+	case "character", "char":
+		typ, original = TypeString, "character"
+	case "varchar":
+		typ, original = TypeString, "character varying"
 	case "boolean", "bool":
-		typ = TypeBool
+		typ, original = TypeBool, "boolean"
 	default:
 		return fmt.Errorf("table %s column %s: unsupported type %q", t.Table, def[0].text, def[1].text)
 	}
 	t.Columns = append(t.Columns, def[0].text)
 	t.Types[def[0].text] = typ
+	t.OriginalTypes[def[0].text] = original
 	return nil
 }
 
@@ -156,10 +173,15 @@ func sqlValue(tok token, typ ColumnType) (any, error) {
 		return upper == "TRUE", nil
 	case tok.kind == tokString && typ == TypeString:
 		return tok.text, nil
-	case tok.kind == tokNumber && typ == TypeInt64:
+	case tok.kind == tokNumber && typ == TypeString:
+		return tok.text, nil // numeric: exported as its text
+	case tok.kind == tokNumber && (typ == TypeInt64 || typ == TypeInt32 || typ == TypeInt16):
 		return strconv.ParseInt(tok.text, 10, 64)
 	case tok.kind == tokNumber && typ == TypeFloat64:
 		return strconv.ParseFloat(tok.text, 64)
+	case tok.kind == tokNumber && typ == TypeFloat32:
+		f, err := strconv.ParseFloat(tok.text, 32)
+		return float32(f), err
 	}
 	return nil, fmt.Errorf("value %q does not fit type %s", tok.text, typ)
 }

@@ -26,19 +26,20 @@ func TestDemoTables(t *testing.T) {
 	}{
 		{table: "city", rows: 5, columns: "id name countrycode district population", row: 0,
 			want:     map[string]any{"id": int64(1), "name": "Tokyo", "countrycode": "JPN", "district": "Kanto", "population": int64(37400068)},
-			wantType: map[string]ColumnType{"id": TypeInt64, "countrycode": TypeString, "population": TypeInt64}},
+			wantType: map[string]ColumnType{"id": TypeInt32, "countrycode": TypeString, "population": TypeInt32}},
 		{table: "city", rows: 5, row: 1, want: map[string]any{"name": "New York", "district": "New York", "population": int64(8175133)}},
 		{table: "country", rows: 4,
 			columns: "code name continent region surfacearea indepyear population lifeexpectancy gnp gnpold localname governmentform headofstate capital code2",
 			row:     1,
-			want: map[string]any{"code": "USA", "surfacearea": 9833517.0, "indepyear": int64(1776), "lifeexpectancy": 78.9,
-				"gnp": 21433226.0, "gnpold": nil, "headofstate": "Joe Biden", "capital": int64(2), "code2": "US"},
-			wantType: map[string]ColumnType{"surfacearea": TypeFloat64, "indepyear": TypeInt64, "gnp": TypeFloat64, "gnpold": TypeFloat64, "code2": TypeString}},
+			want: map[string]any{"code": "USA", "surfacearea": float32(9833517.0), "indepyear": int64(1776), "lifeexpectancy": float32(78.9),
+				"gnp": "21433226.00", "gnpold": nil, "headofstate": "Joe Biden", "capital": int64(2), "code2": "US"},
+			// as RDS exports PostgreSQL: real as FLOAT, smallint as INT32 (INT_16), numeric as a string
+			wantType: map[string]ColumnType{"surfacearea": TypeFloat32, "indepyear": TypeInt16, "gnp": TypeString, "gnpold": TypeString, "code2": TypeString}},
 		{table: "country", rows: 4, row: 3, want: map[string]any{"name": "United Kingdom", "headofstate": "Elizabeth II", "region": "British Isles"}},
 		{table: "countrylanguage", rows: 5, columns: "countrycode language isofficial percentage", row: 2,
-			want:     map[string]any{"countrycode": "USA", "language": "Spanish", "isofficial": false, "percentage": 13.0},
-			wantType: map[string]ColumnType{"isofficial": TypeBool, "percentage": TypeFloat64, "language": TypeString}},
-		{table: "countrylanguage", rows: 5, row: 0, want: map[string]any{"isofficial": true, "percentage": 99.2}},
+			want:     map[string]any{"countrycode": "USA", "language": "Spanish", "isofficial": false, "percentage": float32(13.0)},
+			wantType: map[string]ColumnType{"isofficial": TypeBool, "percentage": TypeFloat32, "language": TypeString}},
+		{table: "countrylanguage", rows: 5, row: 0, want: map[string]any{"isofficial": true, "percentage": float32(99.2)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.table, func(t *testing.T) {
@@ -88,8 +89,8 @@ func TestParseSQL(t *testing.T) {
 			give: "-- c\nCREATE TABLE t (\"select\" text, n integer, r real, b boolean, CONSTRAINT c CHECK ((n > 0)));\n" +
 				"INSERT INTO t (n, \"select\", r, b) VALUES (-3, 'it''s', -1.5, false), (NULL, NULL, 2, TRUE);",
 			want: []map[string]any{
-				{"select": "it's", "n": int64(-3), "r": -1.5, "b": false},
-				{"select": nil, "n": nil, "r": 2.0, "b": true},
+				{"select": "it's", "n": int64(-3), "r": float32(-1.5), "b": false},
+				{"select": nil, "n": nil, "r": float32(2), "b": true},
 			}},
 		{name: "unterminated string", give: "CREATE TABLE t (a text); INSERT INTO t (a) VALUES ('x);", wantErr: "unterminated"},
 		{name: "unknown statement", give: "DROP TABLE t;", wantErr: "unsupported statement"},

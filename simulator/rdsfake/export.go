@@ -272,7 +272,7 @@ func (f *Fake) writeExport(t *task) error {
 		cols, _ := columnsOf(tb) // writeParquet checked them
 		for _, c := range cols {
 			st.SchemaMetadata.OriginalTypeMappings = append(st.SchemaMetadata.OriginalTypeMappings,
-				typeMapping{ColumnName: c.name, ExpectedExportedType: string(c.typ)})
+				typeMapping{ColumnName: c.name, OriginalType: tb.OriginalTypes[c.name], ExpectedExportedType: exportedType[c.typ]})
 		}
 		if err := f.s3.PutObject(t.bucket, dir+"_SUCCESS", nil); err != nil {
 			return err
@@ -341,8 +341,12 @@ type tableStatus struct {
 	} `json:"schemaMetadata"`
 }
 
+// typeMapping is one originalTypeMappings entry; field names as public
+// tools reading real exports use them (columnName, originalType,
+// expectedExportedType).
 type typeMapping struct {
 	ColumnName           string `json:"columnName"`
+	OriginalType         string `json:"originalType,omitempty"`
 	ExpectedExportedType string `json:"expectedExportedType"`
 }
 

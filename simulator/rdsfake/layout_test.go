@@ -127,11 +127,20 @@ func TestExportParquetReadBack(t *testing.T) {
 		PerTableStatus []struct {
 			Target, Status string
 			SizeGB         float64
+			SchemaMetadata struct {
+				OriginalTypeMappings []map[string]string
+			}
 		}
 	}
 	data, _ := s3.Read("export", "EXP/export_tables_info_EXP_from_1_to_3.json")
 	if err := json.Unmarshal(data, &info); err != nil || len(info.PerTableStatus) != 3 ||
 		info.PerTableStatus[0].Target != "postgres.public.city" || info.PerTableStatus[0].Status != "COMPLETE" || info.PerTableStatus[0].SizeGB <= 0 {
 		t.Fatalf("tables info %v %s", err, data)
+	}
+	// the column types as the catalog reads them: database type and Parquet type
+	if got := info.PerTableStatus[0].SchemaMetadata.OriginalTypeMappings; len(got) != 5 ||
+		!reflect.DeepEqual(got[0], map[string]string{"columnName": "id", "originalType": "integer", "expectedExportedType": "int32"}) ||
+		!reflect.DeepEqual(got[1], map[string]string{"columnName": "name", "originalType": "text", "expectedExportedType": "binary (UTF8)"}) {
+		t.Fatalf("city type mappings %v", got)
 	}
 }

@@ -25,7 +25,21 @@ const (
 	TypeFloat64 ColumnType = "float64"
 	// TypeBool is a BOOLEAN column.
 	TypeBool ColumnType = "bool"
+	// TypeInt32 is an INT32 column (PostgreSQL integer, serial).
+	TypeInt32 ColumnType = "int32"
+	// TypeInt16 is an INT32 column annotated INT(16, signed) (PostgreSQL
+	// smallint).
+	TypeInt16 ColumnType = "int16"
+	// TypeFloat32 is a FLOAT column (PostgreSQL real).
+	TypeFloat32 ColumnType = "float32"
 )
+
+// exportedType is the expectedExportedType the fake writes for a column
+// type (spellings seen in real exports' metadata; unverified against AWS).
+var exportedType = map[ColumnType]string{
+	TypeString: "binary (UTF8)", TypeInt64: "int64", TypeFloat64: "double", TypeBool: "boolean",
+	TypeInt32: "int32", TypeInt16: "int32", TypeFloat32: "float",
+}
 
 // Table is one exported table and its rows.
 type Table struct {
@@ -35,6 +49,10 @@ type Table struct {
 	// Types fixes column types. Default: inferred from the rows — string,
 	// bool, int64 when every number is integral, else float64.
 	Types map[string]ColumnType
+	// OriginalTypes are the columns' database types, written to
+	// export_tables_info as originalType (information_schema spelling, e.g.
+	// "integer", "character varying"). Default: none written.
+	OriginalTypes map[string]string
 	// Rows hold string, bool, number (float64, int, int64...) or nil values;
 	// a column with a nil or missing value is optional.
 	Rows []map[string]any
@@ -136,6 +154,14 @@ func valueOf(c column, v any) (parquet.Value, error) {
 		return parquet.BooleanValue(v.(bool)), nil
 	case c.typ == TypeInt64 && k == TypeInt64:
 		return parquet.Int64Value(int64(toFloat(v))), nil
+	case (c.typ == TypeInt32 || c.typ == TypeInt16) && k == TypeInt64:
+		n := toFloat(v)
+		if n < math.MinInt32 || n > math.MaxInt32 || (c.typ == TypeInt16 && (n < math.MinInt16 || n > math.MaxInt16)) {
+			return parquet.Value{}, fmt.Errorf("column %s of type %s cannot hold %v", c.name, c.typ, v)
+		}
+		return parquet.Int32Value(int32(n)), nil
+	case c.typ == TypeFloat32 && (k == TypeInt64 || k == TypeFloat64):
+		return parquet.FloatValue(float32(toFloat(v))), nil
 	case c.typ == TypeFloat64 && (k == TypeInt64 || k == TypeFloat64):
 		return parquet.DoubleValue(toFloat(v)), nil
 	}
@@ -172,6 +198,12 @@ func writeParquet(w io.Writer, t Table) error {
 			n = parquet.Leaf(parquet.Int64Type)
 		case TypeFloat64:
 			n = parquet.Leaf(parquet.DoubleType)
+		case TypeInt32:
+			n = parquet.Leaf(parquet.Int32Type)
+		case TypeInt16:
+			n = parquet.Int(16)
+		case TypeFloat32:
+			n = parquet.Leaf(parquet.FloatType)
 		case TypeBool:
 			n = parquet.Leaf(parquet.BooleanType)
 		default:
@@ -234,7 +266,8 @@ func (f *orderedField) Value(base reflect.Value) reflect.Value {
 }
 
 // ReadParquet reads a flat Parquet file: its column names in file order and
-// its rows, with int64, float64, string, bool or nil values.
+// its rows, with int64 (INT32 and INT64), float32 (FLOAT), float64
+// (DOUBLE), string, bool or nil values.
 func ReadParquet(data []byte) (columns []string, rows []map[string]any, err error) {
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -279,7 +312,7 @@ func goValue(v parquet.Value) any {
 	case parquet.Int64:
 		return v.Int64()
 	case parquet.Float:
-		return float64(v.Float())
+		return v.Float()
 	case parquet.Double:
 		return v.Double()
 	}

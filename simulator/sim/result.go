@@ -21,7 +21,12 @@ type Result struct {
 	ExportTasks []ExportTask   `json:"exportTasks"`
 	Destination Destination    `json:"destination"`
 	Events      []Event        `json:"events"`
-	Figures     Figures        `json:"figures"`
+	// Catalog are the destination's catalog runs the events started (the
+	// destination stack synthesized with a catalog); CatalogRefused counts
+	// events its bus policy refused.
+	Catalog        []CatalogRun `json:"catalog,omitempty"`
+	CatalogRefused int          `json:"catalogRefused,omitempty"`
+	Figures        Figures      `json:"figures"`
 	// Copies are the timing figures of each export's copy.
 	Copies []CopyFigures `json:"copies"`
 	// Timing is the timing model the run used.

@@ -13,6 +13,7 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
 	"github.com/snapshotlake/snapshotlake/simulator/eventsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/fakeapi"
+	"github.com/snapshotlake/snapshotlake/simulator/gluefake"
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
@@ -35,6 +36,9 @@ type Run struct {
 	RDS    *rdsfake.Fake
 	// Events is the source account's EventBridge.
 	Events *eventsfake.Fake
+	// Glue is the destination account's Data Catalog, when the app has a
+	// destination stack with a catalog.
+	Glue *gluefake.Fake
 	// Records are every execution the executor ran, in start order.
 	Records []asl.ExecutionRecord
 	// DestinationBucket and ExportBucket are the local bucket names.
@@ -48,6 +52,9 @@ type Options struct {
 	// Evaluator is a running JSONata bridge to reuse; Default: one started
 	// and closed by Execute.
 	Evaluator *jsonata.Evaluator
+	// Continue runs the scenario on the S3, RDS and Glue state an earlier
+	// run left (a later snapshot of the same databases). Default: new fakes.
+	Continue *Run
 	// Progress, when set, is called about once per ProgressInterval of wall
 	// time (default 1 s) while the run goes on.
 	Progress         func(Progress)
@@ -131,6 +138,9 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 			return nil, err
 		}
 	}
+	if prev := opts.Continue; prev != nil {
+		r.S3, r.Glue = prev.S3, prev.Glue
+	}
 	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true,
 		BucketKeyEnabled: bucketKeyEnabled(w, r.ExportBucket)})
 	destOwner := Account
@@ -145,6 +155,9 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	r.S3.SetTiming(model)
 	r.RDS = rdsfake.New(r.S3)
+	if opts.Continue != nil {
+		r.RDS = opts.Continue.RDS
+	}
 
 	event, err := prepareRDS(r.RDS, w, app.Config, sc)
 	if err != nil {
@@ -245,6 +258,15 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	r.Result.Copies = r.copyFigures(timed, model, calls.exportTaskIDs())
 	r.Result.Timing = model
+	sender := Account
+	for _, src := range app.Config.Sources {
+		if src.StackName == stackName && src.Account != "" {
+			sender = src.Account
+		}
+	}
+	if err := r.deliverToDestination(ctx, app, ev, sender, r.Events.Events()); err != nil {
+		return nil, fmt.Errorf("destination: %w", err)
+	}
 	return r, nil
 }
 
@@ -371,7 +393,7 @@ func exportPlan(e Export) rdsfake.ExportPlan {
 		p.Objects = append(p.Objects, generated(*g)...)
 	}
 	for _, t := range e.Tables {
-		p.Tables = append(p.Tables, rdsfake.Table{Database: t.Database, Schema: t.Schema, Table: t.Table, Columns: t.Columns, Rows: t.Rows})
+		p.Tables = append(p.Tables, rdsfake.Table{Database: t.Database, Schema: t.Schema, Table: t.Table, Columns: t.Columns, Rows: t.Rows, Types: t.Types, OriginalTypes: t.OriginalTypes})
 	}
 	if len(p.Objects) == 0 && len(p.Tables) == 0 {
 		p.Tables = rdsfake.DemoTables()

@@ -102,6 +102,12 @@ type Table struct {
 	Table    string           `json:"table"`
 	Columns  []string         `json:"columns,omitempty"`
 	Rows     []map[string]any `json:"rows"`
+	// Types fixes Parquet column types (string, int64, int32, int16,
+	// float64, float32, bool). Default: inferred from the rows.
+	Types map[string]rdsfake.ColumnType `json:"types,omitempty"`
+	// OriginalTypes are the database types written to export_tables_info
+	// ("integer", "text", ...). Default: none.
+	OriginalTypes map[string]string `json:"originalTypes,omitempty"`
 }
 
 // Fault makes Times calls of Call fail with Error (every call when Times is
