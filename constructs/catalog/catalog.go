@@ -1,9 +1,11 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -97,32 +99,39 @@ const (
 	batchBytes = 200 * 1024
 )
 
-// New creates a Catalog. It returns an error naming the bad value when props
-// are invalid.
+// New creates a Catalog. When props are invalid it returns one error
+// joining a message per bad prop, each naming the bad value.
 func New(scope constructs.Construct, id string, props *Props) (*Catalog, error) {
 	p := Props{}
 	if props != nil {
 		p = *props
 	}
-	if p.Bucket == nil || p.EventBus == nil {
-		return nil, fmt.Errorf("catalog: Bucket and EventBus are required")
+	var errs []error
+	if p.Bucket == nil {
+		errs = append(errs, fmt.Errorf("catalog: Bucket is required"))
+	}
+	if p.EventBus == nil {
+		errs = append(errs, fmt.Errorf("catalog: EventBus is required"))
 	}
 	if p.DatabaseName == "" {
 		p.DatabaseName = DefaultDatabaseName
 	}
 	if !sfnkit.Unresolved(p.DatabaseName) && !databaseNameRE.MatchString(p.DatabaseName) {
-		return nil, fmt.Errorf("catalog: DatabaseName must be 1-255 lowercase letters, digits and underscores (Athena's rule), got %q", p.DatabaseName)
+		errs = append(errs, fmt.Errorf("catalog: DatabaseName must be 1-255 lowercase letters, digits and underscores (Athena's rule), got %q", p.DatabaseName))
 	}
 	if p.MaxConcurrency == 0 {
 		p.MaxConcurrency = 10
 	}
 	if p.MaxConcurrency < 1 || p.MaxConcurrency > 10000 {
-		return nil, fmt.Errorf("catalog: MaxConcurrency must be between 1 and 10000, got %d", p.MaxConcurrency)
+		errs = append(errs, fmt.Errorf("catalog: MaxConcurrency must be between 1 and 10000, got %d", p.MaxConcurrency))
 	}
 	if p.Timeout == nil {
 		p.Timeout = awscdk.Duration_Hours(jsii.Number(6))
 	}
 	if _, err := sfnkit.Seconds("catalog: Timeout", p.Timeout); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 
@@ -190,17 +199,17 @@ func (c *Catalog) grant(p *Props) {
 		role.AddToPrincipalPolicy(st)
 	}
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:    sfnkit.Strings("s3:ListBucket"),
+		Actions:    jsii.Strings("s3:ListBucket"),
 		Resources:  &[]*string{p.Bucket.BucketArn()},
 		Conditions: &map[string]interface{}{"StringLike": map[string]interface{}{"s3:prefix": "*export_tables_info_"}},
 	}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   sfnkit.Strings("s3:GetObject"),
+		Actions:   jsii.Strings("s3:GetObject"),
 		Resources: &[]*string{p.Bucket.ArnForObjects(jsii.String("*export_tables_info_*.json"))},
 	}))
 	if p.Key != nil {
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   sfnkit.Strings("kms:Decrypt"),
+			Actions:   jsii.Strings("kms:Decrypt"),
 			Resources: &[]*string{p.Key.KeyArn()},
 			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{
 				"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("s3."), awscdk.Stack_Of(c).Region(), jsii.String(".amazonaws.com")}),
@@ -217,11 +226,11 @@ func (c *Catalog) grant(p *Props) {
 	policy := awsiam.NewPolicy(c, jsii.String("DistributedMapPolicy"), &awsiam.PolicyProps{
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   sfnkit.Strings("states:StartExecution"),
+				Actions:   jsii.Strings("states:StartExecution"),
 				Resources: &[]*string{c.stateMachine.StateMachineArn()},
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   sfnkit.Strings("states:DescribeExecution", "states:StopExecution"),
+				Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
 				Resources: &[]*string{executions},
 			}),
 		},
@@ -239,7 +248,7 @@ func (c *Catalog) grant(p *Props) {
 // errors (unmodelled codes arrive as Glue.GlueException), concurrent
 // updates, the network. Anything else fails the run.
 func glueRetry() *sfn.RetryProps {
-	return sfnkit.Retry(2, 6, 60, "Glue.GlueException", "Glue.InternalServiceException", "Glue.OperationTimeoutException",
+	return sfnkit.Retry(sfnkit.Backoff{Interval: 2 * time.Second, MaxAttempts: 6, MaxDelay: time.Minute}, "Glue.GlueException", "Glue.InternalServiceException", "Glue.OperationTimeoutException",
 		"Glue.ConcurrentModificationException", "Glue.ThrottlingException", "Glue.SdkClientException")
 }
 
@@ -288,7 +297,7 @@ func definition(c *Catalog, p *Props) sfn.IChainable {
 		IamResources: &[]*string{p.Bucket.BucketArn()},
 		Assign:       &map[string]interface{}{"files": sfnkit.Expr(`[$states.result.Contents.Key]`)},
 	})
-	list.AddRetry(sfnkit.Retry(1, 6, 30, "S3.S3Exception", "S3.SdkClientException"))
+	list.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: time.Second, MaxAttempts: 6, MaxDelay: 30 * time.Second}, "S3.S3Exception", "S3.SdkClientException"))
 
 	noMetadata := sfn.Succeed_Jsonata(c, jsii.String("No table metadata"), &sfn.SucceedJsonataProps{
 		Outputs: sfnkit.Expr(`{'exportTaskIdentifier': $plan.exportTaskIdentifier, 'database': ` + sfnkit.Quote(db) + `, 'tables': 0, 'note': 'no export_tables_info file under ' & $plan.metadataPrefix}`),
@@ -406,7 +415,7 @@ func tableChild(scope constructs.Construct, c *Catalog, p *Props) sfn.State {
 	registered := sfn.Pass_Jsonata(scope, jsii.String("Partition already registered"), &sfn.PassJsonataProps{
 		Outputs: sfnkit.Expr(counts("0")),
 	})
-	addPartition.AddCatch(registered, &sfn.CatchProps{Errors: sfnkit.Strings("Glue.AlreadyExistsException")})
+	addPartition.AddCatch(registered, &sfn.CatchProps{Errors: jsii.Strings("Glue.AlreadyExistsException")})
 
 	getTable := glueTask(scope, c, "Get table", "getTable", map[string]interface{}{
 		"DatabaseName": db,
@@ -417,9 +426,9 @@ func tableChild(scope constructs.Construct, c *Catalog, p *Props) sfn.State {
 		"TableInput":   tableInput,
 	}, &map[string]interface{}{"action": "created"}, nil)
 	// Another run created it meanwhile: read it back and compare.
-	createTable.AddCatch(getTable, &sfn.CatchProps{Errors: sfnkit.Strings("Glue.AlreadyExistsException")})
+	createTable.AddCatch(getTable, &sfn.CatchProps{Errors: jsii.Strings("Glue.AlreadyExistsException")})
 	createTable.Next(addPartition)
-	getTable.AddCatch(createTable, &sfn.CatchProps{Errors: sfnkit.Strings("Glue.EntityNotFoundException")})
+	getTable.AddCatch(createTable, &sfn.CatchProps{Errors: jsii.Strings("Glue.EntityNotFoundException")})
 	updateTable := glueTask(scope, c, "Update table", "updateTable", map[string]interface{}{
 		"DatabaseName": db,
 		"TableInput":   tableInput,

@@ -1,6 +1,7 @@
 package destination
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 
@@ -102,17 +103,17 @@ var (
 	subjectRE = regexp.MustCompile(`^[0-9]{1,32}$`)
 )
 
-// Actions a copy needs on the destination, and nothing more.
-var (
-	// BucketActions on the destination objects: CopyObject and the
-	// multipart copy's Create/UploadPartCopy/Complete are s3:PutObject.
-	BucketActions = []string{"s3:PutObject", "s3:AbortMultipartUpload"}
-	// KeyActions: encrypt new objects, and read parts back for multipart.
-	KeyActions = []string{"kms:GenerateDataKey", "kms:Decrypt"}
-)
+// BucketActions are what a copy needs on the destination objects, and
+// nothing more: CopyObject and the multipart copy's
+// Create/UploadPartCopy/Complete are s3:PutObject. A new slice on every call.
+func BucketActions() []string { return []string{"s3:PutObject", "s3:AbortMultipartUpload"} }
 
-// New creates a Destination. It returns an error naming the bad value when
-// props are invalid.
+// KeyActions are what a copy needs on the destination key: encrypt new
+// objects, and read parts back for multipart. A new slice on every call.
+func KeyActions() []string { return []string{"kms:GenerateDataKey", "kms:Decrypt"} }
+
+// New creates a Destination. When props are invalid it returns one error
+// joining a message per bad prop, each naming the bad value.
 func New(scope constructs.Construct, id string, props *Props) (*Destination, error) {
 	p := Props{}
 	if props != nil {
@@ -124,39 +125,43 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 	if p.RemovalPolicy == "" {
 		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
 	}
+	var errs []error
 	if len(p.SourceAccounts) == 0 && p.OrganizationID == "" {
-		return nil, fmt.Errorf("destination: set SourceAccounts or OrganizationID: no source could write")
+		errs = append(errs, fmt.Errorf("destination: set SourceAccounts or OrganizationID: no source could write"))
 	}
 	for _, a := range p.SourceAccounts {
 		if !accountRE.MatchString(a) {
-			return nil, fmt.Errorf("destination: SourceAccounts must be 12-digit account ids, got %q", a)
+			errs = append(errs, fmt.Errorf("destination: SourceAccounts must be 12-digit account ids, got %q", a))
 		}
 	}
 	if p.OrganizationID != "" && !orgRE.MatchString(p.OrganizationID) {
-		return nil, fmt.Errorf("destination: OrganizationID must look like o-a1b2c3d4e5, got %q", p.OrganizationID)
+		errs = append(errs, fmt.Errorf("destination: OrganizationID must look like o-a1b2c3d4e5, got %q", p.OrganizationID))
 	}
 	if !prefixRE.MatchString(p.CopyRoleNamePrefix) {
-		return nil, fmt.Errorf("destination: CopyRoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", p.CopyRoleNamePrefix)
+		errs = append(errs, fmt.Errorf("destination: CopyRoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", p.CopyRoleNamePrefix))
 	}
 	for _, r := range p.SourceRegions {
 		if !regionRE.MatchString(r) {
-			return nil, fmt.Errorf("destination: SourceRegions must be AWS regions such as ap-northeast-1, got %q", r)
+			errs = append(errs, fmt.Errorf("destination: SourceRegions must be AWS regions such as ap-northeast-1, got %q", r))
 		}
 	}
 	if p.EventBusName == "" {
 		p.EventBusName = DefaultEventBusName
 	}
 	if !busNameRE.MatchString(p.EventBusName) || p.EventBusName == "default" {
-		return nil, fmt.Errorf("destination: EventBusName must be 1-256 letters, digits, '.', '_' or '-' and not \"default\", got %q", p.EventBusName)
+		errs = append(errs, fmt.Errorf("destination: EventBusName must be 1-256 letters, digits, '.', '_' or '-' and not \"default\", got %q", p.EventBusName))
 	}
 	if p.GoogleTransferSubjectID != "" && !subjectRE.MatchString(p.GoogleTransferSubjectID) {
-		return nil, fmt.Errorf("destination: GoogleTransferSubjectID must be the numeric subjectId of the Storage Transfer service account, got %q", p.GoogleTransferSubjectID)
+		errs = append(errs, fmt.Errorf("destination: GoogleTransferSubjectID must be the numeric subjectId of the Storage Transfer service account, got %q", p.GoogleTransferSubjectID))
 	}
 	if p.GoogleTransferSubjectID == "" && (p.GoogleTransferPrefix != "" || p.GoogleTransferEvents) {
-		return nil, fmt.Errorf("destination: GoogleTransferPrefix and GoogleTransferEvents need GoogleTransferSubjectID")
+		errs = append(errs, fmt.Errorf("destination: GoogleTransferPrefix and GoogleTransferEvents need GoogleTransferSubjectID"))
 	}
 	if p.GoogleTransferEvents && (p.BucketName == "" || sfnkit.Unresolved(p.BucketName)) {
-		return nil, fmt.Errorf("destination: GoogleTransferEvents needs a literal BucketName (the queue policy names the bucket before it exists)")
+		errs = append(errs, fmt.Errorf("destination: GoogleTransferEvents needs a literal BucketName (the queue policy names the bucket before it exists)"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 
 	d := &Destination{}
@@ -189,7 +194,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 		d.bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("AdmitCopyRoles" + admit.sid),
 			Principals: &[]awsiam.IPrincipal{admit.principal},
-			Actions:    jsii.Strings(BucketActions...),
+			Actions:    jsii.Strings(BucketActions()...),
 			Resources:  &[]*string{d.bucket.ArnForObjects(jsii.String("*"))},
 			Conditions: &admit.conditions,
 		}))
@@ -203,7 +208,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 		d.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("AdmitCopyRoles" + admit.sid),
 			Principals: &[]awsiam.IPrincipal{admit.principal},
-			Actions:    jsii.Strings(KeyActions...),
+			Actions:    jsii.Strings(KeyActions()...),
 			Resources:  jsii.Strings("*"),
 			Conditions: &keyConditions,
 		}), jsii.Bool(false))
@@ -327,8 +332,10 @@ func mergeMap(a interface{}, b map[string]interface{}) map[string]interface{} {
 
 // GoogleTransferQueueActions are what Storage Transfer Service needs on the
 // queue of an event-driven transfer (Google's "Event-driven transfers from
-// AWS S3").
-var GoogleTransferQueueActions = []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
+// AWS S3"). A new slice on every call.
+func GoogleTransferQueueActions() []string {
+	return []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
+}
 
 // newGoogleTransfer creates the role Storage Transfer Service assumes with
 // AssumeRoleWithWebIdentity (Google's "Configure access to a source:
@@ -369,7 +376,7 @@ func (d *Destination) newGoogleTransfer(p Props) {
 	if p.GoogleTransferEvents {
 		d.newTransferQueue(p)
 		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(GoogleTransferQueueActions...),
+			Actions:   jsii.Strings(GoogleTransferQueueActions()...),
 			Resources: &[]*string{d.transferQueue.QueueArn()},
 		}))
 	}

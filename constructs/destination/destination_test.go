@@ -2,6 +2,7 @@ package destination_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -130,6 +131,20 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 	}
 }
 
+func TestNew_reportsEveryBadPropAtOnce(t *testing.T) {
+	// GIVEN a bad account, a bad organization and the default bus
+	_, err := destination.New(cdktest.NewStack("AllBad"), "Destination", &destination.Props{
+		SourceAccounts: []string{"1111"}, OrganizationID: "org", EventBusName: "default",
+	})
+	// THEN the one error names all three, each on its own line
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		`destination: SourceAccounts must be 12-digit account ids, got "1111"`,
+		`destination: OrganizationID must look like o-a1b2c3d4e5, got "org"`,
+		`destination: EventBusName must be 1-256 letters, digits, '.', '_' or '-' and not "default", got "default"`,
+	}, strings.Split(err.Error(), "\n"))
+}
+
 func TestDestination_googleTransferRoleReadsAndQueueGetsObjectCreated(t *testing.T) {
 	// GIVEN a destination handing off to Storage Transfer Service, under a prefix, event-driven
 	stack := cdktest.NewStack("Analytics")
@@ -159,8 +174,8 @@ func TestDestination_googleTransferRoleReadsAndQueueGetsObjectCreated(t *testing
 	assert.Equal(t, []string{"s3:ListBucket"}, cdktest.ActionsOn(sts, cdktest.Arn(bucket)))
 	assert.Equal(t, []string{"s3:GetObject"}, cdktest.ActionsOn(sts, cdktest.Arn(bucket)+"/rds/*"))
 	assert.Equal(t, []string{"kms:Decrypt"}, cdktest.ActionsOn(sts, cdktest.Arn(key)))
-	assert.Equal(t, destination.GoogleTransferQueueActions, cdktest.ActionsOn(sts, cdktest.Arn(queue)))
-	assert.ElementsMatch(t, append([]string{"kms:Decrypt", "s3:GetObject", "s3:ListBucket"}, destination.GoogleTransferQueueActions...), cdktest.AllActions(sts))
+	assert.Equal(t, destination.GoogleTransferQueueActions(), cdktest.ActionsOn(sts, cdktest.Arn(queue)))
+	assert.ElementsMatch(t, append([]string{"kms:Decrypt", "s3:GetObject", "s3:ListBucket"}, destination.GoogleTransferQueueActions()...), cdktest.AllActions(sts))
 	for _, st := range sts {
 		if st.Actions[0] == "s3:ListBucket" {
 			assert.Equal(t, map[string]any{"StringLike": map[string]any{"s3:prefix": "rds/*"}}, st.Condition)
