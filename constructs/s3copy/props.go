@@ -81,14 +81,14 @@ const (
 	// the copies absorbs; 1,000 (the earlier default) put 40,000 copies on a
 	// single hot table's prefix (README "Copy at S3's speed").
 	DefaultMaxConcurrency = 250
-	DefaultItemsPerBatch         = 500
+	DefaultItemsPerBatch  = 500
 	// DefaultMultipartThresholdBytes keeps an Express child's batch well inside
 	// Express's 5 minutes: 500 files of up to 256 MiB, 40 at a time.
 	DefaultMultipartThresholdBytes = 256 << 20
 
-	mib              = 1 << 20
-	maxCopyObject    = 5 << 30 // CopyObject's and a part's upper limit
-	minPartSize      = 5 * mib
+	mib           = 1 << 20
+	maxCopyObject = 5 << 30 // CopyObject's and a part's upper limit
+	minPartSize   = 5 * mib
 	// maxBatchBytes bounds a batch's Items (ItemReader items, about the key
 	// length plus 110 bytes each). classify.jsonata's records are at most
 	// twice that (key, destination key, size and kind), so a child's
