@@ -47,8 +47,6 @@ type Run struct {
 	Records []asl.ExecutionRecord
 	// DestinationBucket and ExportBucket are the local bucket names.
 	DestinationBucket, ExportBucket string
-
-	mu sync.Mutex
 }
 
 // Options tune a run.
