@@ -1,5 +1,5 @@
 # Two entry points, both safe on a fresh machine with Go and npm:
-#   make demo  — synthesize the stacks (cdk.out/) with the pinned CDK CLI, then
+#   make demo  — synthesize the stacks (cdk.out/) with the pinned CDK CLI, and
 #                run the demo export locally through the synthesized state machines
 #   make test  — gofmt, go vet, golangci-lint (.golangci.yml) and every Go test
 # Node tooling (Node 22, the CDK CLI, jsonata) is installed into node_modules
@@ -11,16 +11,30 @@ NODE_DEPS := node_modules/.installed
 # golangci-lint, pinned; `go run` builds it once into the Go build cache.
 GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: demo synth simulate test lint
+# The app and cmd/simulate, built once. `go build` downloads only the modules
+# of the packages it builds (not DuckDB, which only tests use).
+BIN := out/bin
 
-demo: synth simulate
+.PHONY: demo build synth simulate test lint
 
-synth: $(NODE_DEPS)
-	cdk synth --quiet
+# On a fresh machine the time goes to compiling aws-cdk-go (CPU) and to npm ci
+# (network): they run side by side, then synthesis and the local run (two
+# independent Node-bound processes) do too; -O keeps each one's output whole.
+demo:
+	@$(MAKE) --no-print-directory -j2 -O $(NODE_DEPS) build
+	@$(MAKE) --no-print-directory -j2 -O synth simulate
+
+build:
+	go build -o $(BIN)/ . ./cmd/simulate
+
+# `cdk synth` alone runs the app as cdk.json says (`go run .`); here it runs
+# the binary just built.
+synth: $(NODE_DEPS) build
+	cdk synth --quiet --app $(BIN)/snapshotlake
 	@ls -1 cdk.out/*.template.json
 
-simulate: $(NODE_DEPS)
-	go run ./cmd/simulate -out out/demo
+simulate: $(NODE_DEPS) build
+	$(BIN)/simulate -out out/demo
 
 test: $(NODE_DEPS) lint
 	go test ./...

@@ -18,6 +18,7 @@ const (
 	CtxDestinationBucket     = "destinationBucket"
 	CtxDestinationAccount    = "destinationAccount"
 	CtxDestinationKeyArn     = "destinationKeyArn"
+	CtxDestinationEventBus   = "destinationEventBusArn"
 	CtxDestinationPrefix     = "destinationPrefix"
 	CtxS3Prefix              = "s3Prefix"
 	CtxExportOnly            = "exportOnly"
@@ -61,7 +62,14 @@ type SourceConfig struct {
 	DestinationBucket   string
 	DestinationAccount  string
 	DestinationKeyArn   string
+	// DestinationEventBusArn also receives the copied-export event. Default:
+	// with DestinationAccount, that account's bus DefaultEventBusName in the
+	// stack's Region; "none": the default bus only.
+	DestinationEventBusArn string
 }
+
+// DefaultEventBusName is the destination stack's event bus.
+const DefaultEventBusName = "snapshotlake"
 
 // DestinationConfig configures the analytics account's stack.
 type DestinationConfig struct {
@@ -89,6 +97,7 @@ type PipelineConfig struct {
 var (
 	bucketNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	accountRE    = regexp.MustCompile(`^[0-9]{12}$`)
+	busArnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256}$`)
 	keyArnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-fA-F-]{36}$`)
 	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	orgRE        = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
@@ -115,9 +124,10 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		AlarmEmails: r.list(CtxAlarmEmail),
 	}
 	dest := SourceConfig{
-		DestinationBucket:  r.str(CtxDestinationBucket),
-		DestinationAccount: r.str(CtxDestinationAccount),
-		DestinationKeyArn:  r.str(CtxDestinationKeyArn),
+		DestinationBucket:      r.str(CtxDestinationBucket),
+		DestinationAccount:     r.str(CtxDestinationAccount),
+		DestinationKeyArn:      r.str(CtxDestinationKeyArn),
+		DestinationEventBusArn: r.str(CtxDestinationEventBus),
 	}
 	if clusters, instances := r.list(CtxSourceClusters), r.list(CtxSourceInstances); len(clusters)+len(instances) > 0 {
 		src := dest
@@ -201,6 +211,8 @@ func (s SourceConfig) validate() error {
 		return fmt.Errorf("context %s: account must be a 12-digit AWS account id, got %q", CtxSources, s.Account)
 	case s.Region != "" && !regionRE.MatchString(s.Region):
 		return fmt.Errorf("context %s: region must be an AWS region such as ap-northeast-1, got %q", CtxSources, s.Region)
+	case s.DestinationEventBusArn != "" && s.DestinationEventBusArn != "none" && !busArnRE.MatchString(s.DestinationEventBusArn):
+		return fmt.Errorf(`context %s must be an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>) or "none", got %q`, CtxDestinationEventBus, s.DestinationEventBusArn)
 	case s.DestinationKeyArn != "" && !keyArnRE.MatchString(s.DestinationKeyArn):
 		return fmt.Errorf("context %s must be a full KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; an alias cannot be used across accounts), got %q", CtxDestinationKeyArn, s.DestinationKeyArn)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // DuckDB reads the copied Parquet back
 	"github.com/stretchr/testify/assert"
@@ -287,6 +288,32 @@ func TestSimulate_outcomes(t *testing.T) {
 				assert.True(t, strings.HasPrefix(r.Result.ExportTasks[0].Identifier, "rds-orders-db-2026-11-24-03-04-"))
 				assert.Contains(t, destKeys(r), "postgres/public.country/"+part+"/1/_SUCCESS")
 			}},
+		{"a permanent StartExportTask error fails within 5 minutes with RDS's message", "start-export-denied",
+			func(t *testing.T, r *sim.Run) {
+				assert.Equal(t, "FAILED", r.Result.Status)
+				assert.Equal(t, "Rds.RdsException", r.Result.Error)
+				assert.Contains(t, r.Result.Cause, "is not authorized to perform: iam:PassRole")
+				assert.Equal(t, 5, r.Result.Calls["rds:startExportTask"], "one call and four quick retries, not a day of them")
+				assert.Equal(t, 1, r.Result.Calls["rds:describeExportTasks"], "the running exports are counted once: fewer than 5")
+				assert.Less(t, exportRunDuration(t, r), 5*time.Minute)
+			}},
+		{"tables come from the data files when the export has no _SUCCESS markers", "no-markers",
+			func(t *testing.T, r *sim.Run) {
+				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
+				require.Len(t, r.Result.Events, 1)
+				assert.EqualValues(t, 3, r.Result.Events[0].Detail["tableCount"])
+				assert.Empty(t, markers(r))
+			}},
+		{"an announcement that failed is repaired by the next delivery", "announce-repaired",
+			func(t *testing.T, r *sim.Run) {
+				assert.Equal(t, "FAILED", r.Result.Deliveries[0].Status)
+				assert.Equal(t, "AnnouncementFailed", r.Result.Error)
+				assert.Equal(t, "SUCCEEDED", r.Result.Deliveries[1].Status)
+				assert.Equal(t, "ALREADY_COPIED", r.Result.Deliveries[1].Output.(map[string]any)["status"])
+				assert.Equal(t, 1, copiesOf(r, "copy"), "the copy ran once")
+				require.Len(t, r.Result.Events, 1, "announced once, by the second delivery")
+				assert.Equal(t, 8, r.Result.Calls["eventbridge:putEvents"], "7 refused, then accepted")
+			}},
 		{"an AWS Backup snapshot id", "awsbackup",
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
@@ -305,6 +332,38 @@ func TestSimulate_outcomes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exportRunDuration is the simulated duration of the first export run.
+func exportRunDuration(t *testing.T, r *sim.Run) time.Duration {
+	t.Helper()
+	for _, e := range r.Result.Executions {
+		if e.StateMachine == "export" {
+			return e.StopDate.Sub(e.StartDate)
+		}
+	}
+	t.Fatal("no export run")
+	return 0
+}
+
+func TestSimulate_20000TablesStayWithinEveryPayloadLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40,000 objects: about 30 s")
+	}
+	// GIVEN an export of 20,000 tables of one file each (before the compact
+	// child outputs, the copy failed here: "The variable 'markerPass' … exceeds
+	// the maximum size of 256 KiB")
+	r := simulate(t, example(t, "tables-20k"))
+	// THEN it copies and announces, the event a kilobyte, the tables in 20 manifest objects
+	require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
+	require.Len(t, r.Result.Events, 1)
+	ev := r.Result.Events[0]
+	assert.EqualValues(t, 20000, ev.Detail["tableCount"])
+	b, err := json.Marshal(ev.Detail)
+	require.NoError(t, err)
+	assert.Less(t, len(b), 2048)
+	assert.Len(t, r.S3.Objects(r.DestinationBucket, ev.Detail["manifestPrefix"].(string)), 20)
+	assert.Equal(t, 40001, r.Result.Calls["s3:copyObject"], "20,000 data files, 20,000 markers, one metadata file")
 }
 
 func TestSimulate_everyDataFileLandsOnce(t *testing.T) {
@@ -390,7 +449,10 @@ func TestSimulate_crossAccountCopyLandsEncryptedWithTheDestinationKeyAndIsAnnoun
 		assert.Empty(t, info.ACL, "%s: no ACL into a BucketOwnerEnforced bucket", o.Key)
 	}
 	// AND downstream loads hear where each table landed
-	require.Len(t, r.Result.Events, 1)
+	require.Len(t, r.Result.Events, 2, "one entry for the source's default bus, one for the analytics account's bus")
+	assert.Equal(t, "arn:aws:events:"+sim.Region+":"+sim.Account+":event-bus/default", r.Result.Events[0].Bus)
+	assert.Equal(t, "arn:aws:events:"+sim.Region+":"+sc.Context["destinationAccount"].(string)+":event-bus/snapshotlake", r.Result.Events[1].Bus)
+	assert.Equal(t, r.Result.Events[0].Detail, r.Result.Events[1].Detail)
 	ev := r.Result.Events[0]
 	assert.Equal(t, "snapshotlake", ev.Source)
 	assert.Equal(t, "RDS Snapshot Export Copied", ev.DetailType)

@@ -7,7 +7,10 @@ package test
 //   - cfn-guard with the Control Tower proactive controls that
 //     @cdklabs/cdk-validator-cfnguard ships, for the services the stacks use:
 //     no failure outside guardExceptions, and no stale exception;
-//   - asl-validator on every state machine definition, resolved to JSON.
+//   - asl-validator on every state machine definition, resolved to JSON;
+//   - amazon-states-language-service (the validation of AWS's Step Functions
+//     editor tooling) on the same definitions: no diagnostic outside
+//     aslServiceExceptions, and no stale exception.
 //
 // Each validator runs once, on all templates, in one process (Node scripts in
 // validate/). The tools come from node_modules (package.json pins them; `npm
@@ -291,27 +294,7 @@ func TestTemplates_passCfnGuardControlTowerRules(t *testing.T) {
 func TestStateMachineDefinitions_passAslValidator(t *testing.T) {
 	t.Parallel() // each validator is a process of its own; synth runs once for all
 	// GIVEN every state machine definition, intrinsics resolved to stand-ins
-	tpls := synth(t)
-	defs := map[string]any{}
-	for _, stack := range slices.Sorted(maps.Keys(tpls)) {
-		resources, _ := tpls[stack]["Resources"].(map[string]any)
-		for _, id := range slices.Sorted(maps.Keys(resources)) {
-			r := resources[id].(map[string]any)
-			if r["Type"] != "AWS::StepFunctions::StateMachine" {
-				continue
-			}
-			s, ok := cdktest.Resolve(r["Properties"].(map[string]any)["DefinitionString"]).(string)
-			require.True(t, ok, "%s/%s has no DefinitionString", stack, id)
-			var def map[string]any
-			require.NoError(t, json.Unmarshal([]byte(s), &def), "%s/%s: definition is not JSON", stack, id)
-			defs[stack+"/"+id] = def
-		}
-	}
-	require.NotEmpty(t, defs, "no state machine in any template")
-	b, err := json.Marshal(defs)
-	require.NoError(t, err)
-	defsFile := filepath.Join(t.TempDir(), "definitions.json")
-	require.NoError(t, os.WriteFile(defsFile, b, 0o600))
+	tpls, defs, defsFile := definitionsFile(t)
 
 	// WHEN asl-validator checks them all in one Node process
 	out := runNodeScript(t, filepath.Join("validate", "asl-validate.js"), npmPackageDir(t, "asl-validator"), defsFile)
@@ -350,6 +333,121 @@ func TestStateMachineDefinitions_passAslValidator(t *testing.T) {
 		t.Errorf("%s/%s (%s): asl-validator %s finds the definition invalid:\n%s", stack, id, constructPath(tpls[stack], id), report.Version, strings.Join(lines, "\n"))
 	}
 	t.Logf("asl-validator %s: %d definitions checked (%d multi-line JSONata expressions put on one line, which asl-validator needs)", report.Version, len(defs), multiline)
+}
+
+// aslServiceException is a kind of diagnostic amazon-states-language-service
+// raises on a definition Step Functions accepts.
+type aslServiceException struct {
+	// matches tells whether a diagnostic is this exception.
+	matches func(d aslServiceDiagnostic) bool
+	// stillNeeded tells, from the service's report, whether the service
+	// still raises it on a definition Step Functions accepts.
+	stillNeeded func(r aslServiceReport) bool
+	reason      string
+}
+
+// aslServiceExceptions: the test fails on any other diagnostic, and on an
+// exception that no definition raises any more or that the service no longer
+// needs (remove it).
+var aslServiceExceptions = map[string]aslServiceException{
+	"multi-line JSONata": {
+		matches:     func(d aslServiceDiagnostic) bool { return d.MultilineOnly },
+		stillNeeded: func(r aslServiceReport) bool { return !r.MultilineAccepted },
+		reason: "the service's schema matches a JSONata string (Map Items, Choice Condition) with ^{%(.*)%}$, " +
+			"whose \".\" does not match a line break, so it refuses a multi-line expression; Step Functions " +
+			"accepts them (aws-cdk's integration tests deploy multi-line JSONata since aws/aws-cdk#35985), the " +
+			"same definition with the expression on one line has no diagnostic, and asl-validator parses " +
+			"every expression",
+	},
+}
+
+// aslServiceReport is what validate/asl-language-service.js prints.
+type aslServiceReport struct {
+	Version           string
+	MultilineAccepted bool
+	Results           map[string][]aslServiceDiagnostic
+}
+
+type aslServiceDiagnostic struct {
+	Message, Source, Code, Path string
+	Severity, Line              int
+	Value                       *string
+	MultilineOnly               bool
+}
+
+// TestStateMachineDefinitions_passAslLanguageService runs
+// amazon-states-language-service (the validation behind AWS's Step Functions
+// editor tooling) on every state machine definition of every template.
+func TestStateMachineDefinitions_passAslLanguageService(t *testing.T) {
+	t.Parallel() // each validator is a process of its own; synth runs once for all
+	// GIVEN every state machine definition, intrinsics resolved to stand-ins
+	tpls, defs, defsFile := definitionsFile(t)
+
+	// WHEN amazon-states-language-service validates them all in one Node process
+	out := runNodeScript(t, filepath.Join("validate", "asl-language-service.js"), npmPackageDir(t, "amazon-states-language-service"), defsFile)
+	var report aslServiceReport
+	require.NoError(t, json.Unmarshal(out, &report), "output of asl-language-service.js:\n%s", out)
+
+	// THEN no definition has a diagnostic but the listed exceptions, each of
+	// which is still raised and still needed
+	require.Len(t, report.Results, len(defs), "one result per definition")
+	excepted := map[string]int{}
+	for _, name := range slices.Sorted(maps.Keys(report.Results)) {
+		stack, id, _ := strings.Cut(name, "/")
+		where := fmt.Sprintf("%s/%s (%s)", stack, id, constructPath(tpls[stack], id))
+	diagnostics:
+		for _, d := range report.Results[name] {
+			for _, ex := range slices.Sorted(maps.Keys(aslServiceExceptions)) {
+				if aslServiceExceptions[ex].matches(d) {
+					excepted[ex]++
+					t.Logf("%s: %s, at %s: excepted (%s)", where, d.Message, d.Path, ex)
+					continue diagnostics
+				}
+			}
+			t.Errorf("%s: amazon-states-language-service %s: %s [severity %d, source %q, code %q] at %s (line %d of the indented definition)",
+				where, report.Version, d.Message, d.Severity, d.Source, d.Code, d.Path, d.Line)
+		}
+	}
+	for _, ex := range slices.Sorted(maps.Keys(aslServiceExceptions)) {
+		switch {
+		case !aslServiceExceptions[ex].stillNeeded(report):
+			t.Errorf("amazon-states-language-service %s no longer raises what aslServiceExceptions[%q] excepts on its probe: remove the exception", report.Version, ex)
+		case excepted[ex] == 0:
+			t.Errorf("aslServiceExceptions[%q] is raised on no definition any more: remove it", ex)
+		default:
+			t.Logf("aslServiceExceptions[%q]: %d diagnostics excepted: %s", ex, excepted[ex], aslServiceExceptions[ex].reason)
+		}
+	}
+	t.Logf("amazon-states-language-service %s: %d definitions checked", report.Version, len(defs))
+}
+
+// definitionsFile collects every state machine definition of every template,
+// intrinsics resolved to stand-ins, keyed "<stack>/<logical id>", and writes
+// them as one JSON object to a temporary file for the Node validators.
+func definitionsFile(t *testing.T) (tpls map[string]map[string]any, defs map[string]any, file string) {
+	t.Helper()
+	tpls = synth(t)
+	defs = map[string]any{}
+	for _, stack := range slices.Sorted(maps.Keys(tpls)) {
+		resources, _ := tpls[stack]["Resources"].(map[string]any)
+		for _, id := range slices.Sorted(maps.Keys(resources)) {
+			r := resources[id].(map[string]any)
+			if r["Type"] != "AWS::StepFunctions::StateMachine" {
+				continue
+			}
+			s, ok := cdktest.Resolve(r["Properties"].(map[string]any)["DefinitionString"]).(string)
+			require.True(t, ok, "%s/%s has no DefinitionString", stack, id)
+			var def map[string]any
+			require.NoError(t, json.Unmarshal([]byte(s), &def), "%s/%s: definition is not JSON", stack, id)
+			defs[stack+"/"+id] = def
+		}
+	}
+	require.NotEmpty(t, defs, "no state machine in any template")
+	b, err := json.Marshal(defs)
+	require.NoError(t, err)
+	file = filepath.Join(t.TempDir(), "definitions.json")
+	require.NoError(t, os.WriteFile(file, b, 0o600))
+	return tpls, defs, file
 }
 
 // templateFiles writes every synthesized template to a temporary directory,

@@ -33,7 +33,9 @@ func evaluate(t *testing.T, expr string, bindings map[string]any) any {
 	return v
 }
 
-func states(input any) map[string]any { return map[string]any{"states": map[string]any{"input": input}} }
+func states(input any) map[string]any {
+	return map[string]any{"states": map[string]any{"input": input}}
+}
 
 const (
 	exportID = "rds-analytics-db-2026-11-24-03-04-0123456789"

@@ -35,17 +35,18 @@ func Child(c constructs.IConstruct, id string) constructs.IConstruct {
 }
 
 // Findings of AwsSolutions-IAM5 that the constructs accept, as appliesTo
-// patterns.
+// patterns. The partition is <AWS::Partition>, or the literal one when the
+// stack's region is known (feature flag @aws-cdk/core:enablePartitionLiterals).
 const (
 	// AnyResource is Resource "*": log delivery and X-Ray actions, which
 	// have no resource to scope to.
 	AnyResource = "Resource::*"
 	// ObjectsOfBucket is "<bucket ARN>/*" or "<bucket ARN>/<prefix>/*".
-	ObjectsOfBucket = `/^Resource::(<[A-Za-z0-9]+\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)(\/[^*]*)?\/\*$/`
+	ObjectsOfBucket = `/^Resource::(<[A-Za-z0-9]+\.Arn>|arn:(<AWS::Partition>|aws[a-z-]*):s3:::[a-z0-9.-]+)(\/[^*]*)?\/\*$/`
 	// ExecutionsOfStateMachine is the executions of one state machine, as
 	// CDK grants them for Distributed Map and .sync.
-	ExecutionsOfStateMachine = `/^Resource::arn:<AWS::Partition>:states:.+:execution:.*\*$/`
+	ExecutionsOfStateMachine = `/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:.+:execution:.*\*$/`
 	// SnapshotsOfAccount is every DB (cluster) snapshot of the account and
 	// region: a new automated snapshot name every day.
-	SnapshotsOfAccount = `/^Resource::arn:<AWS::Partition>:rds:.+:(cluster-)?snapshot:\*$/`
+	SnapshotsOfAccount = `/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):rds:.+:(cluster-)?snapshot:\*$/`
 )

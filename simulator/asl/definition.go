@@ -19,7 +19,7 @@ type smDef struct {
 
 type stateDef struct {
 	name string
-	typ  string
+	kind stateKind
 	next string
 	end  bool
 
@@ -30,6 +30,7 @@ type stateDef struct {
 	resource  *resource
 	arguments *tmpl
 	timeout   *tmpl // TimeoutSeconds
+	heartbeat *tmpl // HeartbeatSeconds: checked, not enforced
 	retry     []*retrier
 	catch     []*catcher
 
@@ -216,7 +217,7 @@ func (p *parser) parseMachine(m map[string]any, ql, path string) (*smDef, error)
 		if len(n) == 0 || len(n) > 80 {
 			return nil, fmt.Errorf("asl: state %q: names must be 1 to 80 characters", n)
 		}
-		st, err := p.parseState(n, sm, ql, path)
+		st, err := p.parseState(n, sm, ql)
 		if err != nil {
 			return nil, err
 		}
@@ -273,228 +274,302 @@ func (st *stateDef) targets() []string {
 
 var jsonPathOnly = []string{"InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "ItemsPath", "Result", "ErrorPath", "CausePath", "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "Iterator"}
 
-func (p *parser) parseState(name string, m map[string]any, ql, path string) (*stateDef, error) {
-	fail := func(format string, a ...any) error {
-		return fmt.Errorf("asl: state %q: %s", name, fmt.Sprintf(format, a...))
+// stateKind is a state's Type.
+type stateKind uint8
+
+// State types of the Amazon States Language.
+const (
+	kindPass stateKind = iota + 1
+	kindTask
+	kindChoice
+	kindWait
+	kindSucceed
+	kindFail
+	kindParallel
+	kindMap
+)
+
+// kindSpec is a state type's name and the fields it allows besides Type,
+// Comment and QueryLanguage.
+type kindSpec struct {
+	name   string
+	fields []string
+}
+
+var kindSpecs = map[stateKind]kindSpec{
+	kindPass:     {"Pass", []string{"Next", "End", "Output", "Assign"}},
+	kindTask:     {"Task", []string{"Next", "End", "Output", "Assign", "Resource", "Arguments", "Retry", "Catch", "TimeoutSeconds", "HeartbeatSeconds"}},
+	kindChoice:   {"Choice", []string{"Choices", "Default", "Output", "Assign"}},
+	kindWait:     {"Wait", []string{"Next", "End", "Output", "Assign", "Seconds", "Timestamp"}},
+	kindSucceed:  {"Succeed", []string{"Output"}},
+	kindFail:     {"Fail", []string{"Error", "Cause"}},
+	kindParallel: {"Parallel", []string{"Next", "End", "Output", "Assign", "Arguments", "Branches", "Retry", "Catch"}},
+	kindMap:      {"Map", []string{"Next", "End", "Output", "Assign", "Items", "ItemSelector", "ItemProcessor", "MaxConcurrency", "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailureCount", "Label", "Retry", "Catch"}},
+}
+
+// String is the Type as written in ASL, and as history event names start.
+func (k stateKind) String() string { return kindSpecs[k].name }
+
+// retries reports whether the type has Retry and Catch (and
+// $states.context.State.RetryCount).
+func (k stateKind) retries() bool { return k == kindTask || k == kindParallel || k == kindMap }
+
+func kindOf(typ string) (stateKind, bool) {
+	for k, s := range kindSpecs {
+		if s.name == typ {
+			return k, true
+		}
 	}
-	typ, _ := m["Type"].(string)
+	return 0, false
+}
+
+// stateParser parses one state's fields into st.
+type stateParser struct {
+	p  *parser
+	st *stateDef
+	m  map[string]any
+	ql string // effective QueryLanguage
+}
+
+func (sp *stateParser) fail(format string, a ...any) error {
+	return fmt.Errorf("asl: state %q: %s", sp.st.name, fmt.Sprintf(format, a...))
+}
+
+// comp compiles field (nil when absent).
+func (sp *stateParser) comp(field string) (*tmpl, error) {
+	v, ok := sp.m[field]
+	if !ok {
+		return nil, nil
+	}
+	t, err := compile(v)
+	if err != nil {
+		return nil, sp.fail("%s: %v", field, err)
+	}
+	return t, nil
+}
+
+func (p *parser) parseState(name string, m map[string]any, ql string) (*stateDef, error) {
+	sp := &stateParser{p: p, st: &stateDef{name: name}, m: m, ql: ql}
 	if v, ok := m["QueryLanguage"]; ok {
 		s, _ := v.(string)
 		if s != "JSONata" && s != "JSONPath" {
-			return nil, fail("QueryLanguage must be \"JSONata\" or \"JSONPath\"")
+			return nil, sp.fail("QueryLanguage must be \"JSONata\" or \"JSONPath\"")
 		}
-		ql = s
+		sp.ql = s
 	}
-	if ql != "JSONata" {
-		return nil, fail("QueryLanguage is JSONPath; this executor runs JSONata states only (set \"QueryLanguage\": \"JSONata\")")
+	if sp.ql != "JSONata" {
+		return nil, sp.fail("QueryLanguage is JSONPath; this executor runs JSONata states only (set \"QueryLanguage\": \"JSONata\")")
 	}
 	for _, k := range jsonPathOnly {
 		if _, ok := m[k]; ok {
-			return nil, fail("field %s is not allowed in a JSONata state", k)
+			return nil, sp.fail("field %s is not allowed in a JSONata state", k)
 		}
 	}
-	common := []string{"Type", "Comment", "QueryLanguage"}
-	var allowed []string
-	switch typ {
-	case "Pass":
-		allowed = []string{"Next", "End", "Output", "Assign"}
-	case "Task":
-		allowed = []string{"Next", "End", "Output", "Assign", "Resource", "Arguments", "Retry", "Catch", "TimeoutSeconds", "HeartbeatSeconds"}
-	case "Choice":
-		allowed = []string{"Choices", "Default", "Output", "Assign"}
-	case "Wait":
-		allowed = []string{"Next", "End", "Output", "Assign", "Seconds", "Timestamp"}
-	case "Succeed":
-		allowed = []string{"Output"}
-	case "Fail":
-		allowed = []string{"Error", "Cause"}
-	case "Parallel":
-		allowed = []string{"Next", "End", "Output", "Assign", "Arguments", "Branches", "Retry", "Catch"}
-	case "Map":
-		allowed = []string{"Next", "End", "Output", "Assign", "Items", "ItemSelector", "ItemProcessor", "MaxConcurrency", "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailureCount", "Label", "Retry", "Catch"}
-	case "":
-		return nil, fail("Type is required")
-	default:
-		return nil, fail("unknown Type %q", typ)
+	typ, _ := m["Type"].(string)
+	if typ == "" {
+		return nil, sp.fail("Type is required")
 	}
+	kind, ok := kindOf(typ)
+	if !ok {
+		return nil, sp.fail("unknown Type %q", typ)
+	}
+	sp.st.kind = kind
+	spec := kindSpecs[kind]
 	for k := range m {
-		if !contains(common, k) && !contains(allowed, k) {
-			return nil, fail("field %s is not allowed in a %s state", k, typ)
+		if !contains([]string{"Type", "Comment", "QueryLanguage"}, k) && !contains(spec.fields, k) {
+			return nil, sp.fail("field %s is not allowed in a %s state", k, typ)
 		}
 	}
-	st := &stateDef{name: name, typ: typ}
+	if contains(spec.fields, "Next") {
+		if err := sp.parseTransition(); err != nil {
+			return nil, err
+		}
+	}
 	var err error
-	comp := func(field string) (*tmpl, error) {
-		v, ok := m[field]
-		if !ok {
-			return nil, nil
-		}
-		t, err := compile(v)
-		if err != nil {
-			return nil, fail("%s: %v", field, err)
-		}
-		return t, nil
-	}
-
-	// Transitions.
-	if contains(allowed, "Next") {
-		next, hasNext := m["Next"]
-		end, hasEnd := m["End"]
-		if hasNext {
-			s, ok := next.(string)
-			if !ok || s == "" {
-				return nil, fail("Next must be a state name")
-			}
-			st.next = s
-		}
-		if hasEnd {
-			b, ok := end.(bool)
-			if !ok {
-				return nil, fail("End must be a boolean")
-			}
-			st.end = b
-		}
-		if st.next != "" && st.end {
-			return nil, fail("Next and End are mutually exclusive")
-		}
-		if st.next == "" && !st.end {
-			return nil, fail("needs Next or \"End\": true")
-		}
-	}
-	if st.output, err = comp("Output"); err != nil {
+	if sp.st.output, err = sp.comp("Output"); err != nil {
 		return nil, err
 	}
-	if st.assign, err = p.parseAssign(m, fail); err != nil {
+	if sp.st.assign, err = sp.p.parseAssign(m, sp.fail); err != nil {
 		return nil, err
 	}
-
-	switch typ {
-	case "Task":
-		res, _ := m["Resource"].(string)
-		if st.resource, err = p.parseResource(res); err != nil {
-			return nil, fail("%v", err)
-		}
-		if st.arguments, err = comp("Arguments"); err != nil {
+	switch kind {
+	case kindTask:
+		err = sp.parseTask()
+	case kindChoice:
+		err = sp.parseChoice()
+	case kindWait:
+		err = sp.parseWait()
+	case kindFail:
+		err = sp.parseFail()
+	case kindParallel:
+		err = sp.parseParallel()
+	case kindMap:
+		err = sp.parseMap()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if kind.retries() {
+		if sp.st.retry, err = parseRetry(m["Retry"], sp.fail); err != nil {
 			return nil, err
 		}
-		if st.timeout, err = p.positiveIntField(m, "TimeoutSeconds", fail); err != nil {
-			return nil, err
-		}
-		if _, err = p.positiveIntField(m, "HeartbeatSeconds", fail); err != nil {
-			return nil, err
-		}
-	case "Choice":
-		rules, ok := m["Choices"].([]any)
-		if !ok || len(rules) == 0 {
-			return nil, fail("Choices must be a non-empty array")
-		}
-		for i, r := range rules {
-			rm, ok := r.(map[string]any)
-			if !ok {
-				return nil, fail("Choices[%d]: not an object", i)
-			}
-			if err := allowedKeys(rm, fmt.Sprintf("state %q: Choices[%d]", name, i), "Condition", "Next", "Output", "Assign", "Comment"); err != nil {
-				return nil, err
-			}
-			rule := &choiceRule{}
-			rule.next, _ = rm["Next"].(string)
-			if rule.next == "" {
-				return nil, fail("Choices[%d]: Next is required", i)
-			}
-			cond, ok := rm["Condition"]
-			if !ok {
-				return nil, fail("Choices[%d]: Condition is required (JSONata Choice rules use Condition)", i)
-			}
-			switch c := cond.(type) {
-			case bool:
-			case string:
-				if _, isExpr := isExprString(c); !isExpr {
-					return nil, fail("Choices[%d]: Condition must be a {%% %%} JSONata expression or a boolean", i)
-				}
-			default:
-				return nil, fail("Choices[%d]: Condition must be a {%% %%} JSONata expression or a boolean", i)
-			}
-			if rule.condition, err = compile(cond); err != nil {
-				return nil, fail("Choices[%d].Condition: %v", i, err)
-			}
-			if o, ok := rm["Output"]; ok {
-				if rule.output, err = compile(o); err != nil {
-					return nil, fail("Choices[%d].Output: %v", i, err)
-				}
-			}
-			if rule.assign, err = p.parseAssign(rm, func(f string, a ...any) error {
-				return fail("Choices[%d]: %s", i, fmt.Sprintf(f, a...))
-			}); err != nil {
-				return nil, err
-			}
-			st.choices = append(st.choices, rule)
-		}
-		if d, ok := m["Default"]; ok {
-			s, ok := d.(string)
-			if !ok || s == "" {
-				return nil, fail("Default must be a state name")
-			}
-			st.defaultNext = s
-		}
-	case "Wait":
-		_, hasS := m["Seconds"]
-		_, hasT := m["Timestamp"]
-		if hasS == hasT {
-			return nil, fail("exactly one of Seconds and Timestamp is required")
-		}
-		if hasS {
-			if st.seconds, err = p.positiveIntField(m, "Seconds", fail); err != nil {
-				return nil, err
-			}
-		} else {
-			if st.timestamp, err = comp("Timestamp"); err != nil {
-				return nil, err
-			}
-		}
-	case "Fail":
-		if st.errorT, err = comp("Error"); err != nil {
-			return nil, err
-		}
-		if st.causeT, err = comp("Cause"); err != nil {
-			return nil, err
-		}
-	case "Parallel":
-		if st.arguments, err = comp("Arguments"); err != nil {
-			return nil, err
-		}
-		brs, ok := m["Branches"].([]any)
-		if !ok || len(brs) == 0 {
-			return nil, fail("Branches must be a non-empty array")
-		}
-		for i, b := range brs {
-			bm, ok := b.(map[string]any)
-			if !ok {
-				return nil, fail("Branches[%d]: not an object", i)
-			}
-			if err := allowedKeys(bm, fmt.Sprintf("state %q: Branches[%d]", name, i), "StartAt", "States", "Comment", "QueryLanguage"); err != nil {
-				return nil, err
-			}
-			bd, err := p.parseMachine(bm, ql, fmt.Sprintf("%s/Branches[%d]", name, i))
-			if err != nil {
-				return nil, err
-			}
-			st.branches = append(st.branches, bd)
-		}
-	case "Map":
-		if err := p.parseMap(st, m, ql, comp, fail); err != nil {
+		if sp.st.catch, err = p.parseCatch(m["Catch"], sp.fail); err != nil {
 			return nil, err
 		}
 	}
-	if typ == "Task" || typ == "Parallel" || typ == "Map" {
-		if st.retry, err = parseRetry(m["Retry"], fail); err != nil {
-			return nil, err
-		}
-		if st.catch, err = p.parseCatch(m["Catch"], fail); err != nil {
-			return nil, err
-		}
-	}
-	return st, nil
+	return sp.st, nil
 }
+
+// parseTransition reads Next or End.
+func (sp *stateParser) parseTransition() error {
+	st := sp.st
+	if next, ok := sp.m["Next"]; ok {
+		s, ok := next.(string)
+		if !ok || s == "" {
+			return sp.fail("Next must be a state name")
+		}
+		st.next = s
+	}
+	if end, ok := sp.m["End"]; ok {
+		b, ok := end.(bool)
+		if !ok {
+			return sp.fail("End must be a boolean")
+		}
+		st.end = b
+	}
+	if st.next != "" && st.end {
+		return sp.fail("Next and End are mutually exclusive")
+	}
+	if st.next == "" && !st.end {
+		return sp.fail("needs Next or \"End\": true")
+	}
+	return nil
+}
+
+func (sp *stateParser) parseTask() error {
+	st := sp.st
+	res, _ := sp.m["Resource"].(string)
+	var err error
+	if st.resource, err = sp.p.parseResource(res); err != nil {
+		return sp.fail("%v", err)
+	}
+	if st.arguments, err = sp.comp("Arguments"); err != nil {
+		return err
+	}
+	if st.timeout, err = sp.p.positiveIntField(sp.m, "TimeoutSeconds", sp.fail); err != nil {
+		return err
+	}
+	st.heartbeat, err = sp.p.positiveIntField(sp.m, "HeartbeatSeconds", sp.fail)
+	return err
+}
+
+func (sp *stateParser) parseChoice() error {
+	st := sp.st
+	rules, ok := sp.m["Choices"].([]any)
+	if !ok || len(rules) == 0 {
+		return sp.fail("Choices must be a non-empty array")
+	}
+	for i, r := range rules {
+		rm, ok := r.(map[string]any)
+		if !ok {
+			return sp.fail("Choices[%d]: not an object", i)
+		}
+		if err := allowedKeys(rm, fmt.Sprintf("state %q: Choices[%d]", st.name, i), "Condition", "Next", "Output", "Assign", "Comment"); err != nil {
+			return err
+		}
+		rule := &choiceRule{}
+		rule.next, _ = rm["Next"].(string)
+		if rule.next == "" {
+			return sp.fail("Choices[%d]: Next is required", i)
+		}
+		cond, ok := rm["Condition"]
+		if !ok {
+			return sp.fail("Choices[%d]: Condition is required (JSONata Choice rules use Condition)", i)
+		}
+		if _, isBool := cond.(bool); !isBool {
+			if s, _ := cond.(string); !isExpr(s) {
+				return sp.fail("Choices[%d]: Condition must be a {%% %%} JSONata expression or a boolean", i)
+			}
+		}
+		var err error
+		if rule.condition, err = compile(cond); err != nil {
+			return sp.fail("Choices[%d].Condition: %v", i, err)
+		}
+		if o, ok := rm["Output"]; ok {
+			if rule.output, err = compile(o); err != nil {
+				return sp.fail("Choices[%d].Output: %v", i, err)
+			}
+		}
+		if rule.assign, err = sp.p.parseAssign(rm, func(f string, a ...any) error {
+			return sp.fail("Choices[%d]: %s", i, fmt.Sprintf(f, a...))
+		}); err != nil {
+			return err
+		}
+		st.choices = append(st.choices, rule)
+	}
+	if d, ok := sp.m["Default"]; ok {
+		s, ok := d.(string)
+		if !ok || s == "" {
+			return sp.fail("Default must be a state name")
+		}
+		st.defaultNext = s
+	}
+	return nil
+}
+
+func (sp *stateParser) parseWait() error {
+	_, hasS := sp.m["Seconds"]
+	_, hasT := sp.m["Timestamp"]
+	if hasS == hasT {
+		return sp.fail("exactly one of Seconds and Timestamp is required")
+	}
+	var err error
+	if hasS {
+		sp.st.seconds, err = sp.p.positiveIntField(sp.m, "Seconds", sp.fail)
+	} else {
+		sp.st.timestamp, err = sp.comp("Timestamp")
+	}
+	return err
+}
+
+func (sp *stateParser) parseFail() error {
+	var err error
+	if sp.st.errorT, err = sp.comp("Error"); err != nil {
+		return err
+	}
+	sp.st.causeT, err = sp.comp("Cause")
+	return err
+}
+
+func (sp *stateParser) parseParallel() error {
+	st := sp.st
+	var err error
+	if st.arguments, err = sp.comp("Arguments"); err != nil {
+		return err
+	}
+	brs, ok := sp.m["Branches"].([]any)
+	if !ok || len(brs) == 0 {
+		return sp.fail("Branches must be a non-empty array")
+	}
+	for i, b := range brs {
+		bm, ok := b.(map[string]any)
+		if !ok {
+			return sp.fail("Branches[%d]: not an object", i)
+		}
+		if err := allowedKeys(bm, fmt.Sprintf("state %q: Branches[%d]", st.name, i), "StartAt", "States", "Comment", "QueryLanguage"); err != nil {
+			return err
+		}
+		bd, err := sp.p.parseMachine(bm, sp.ql, fmt.Sprintf("%s/Branches[%d]", st.name, i))
+		if err != nil {
+			return err
+		}
+		st.branches = append(st.branches, bd)
+	}
+	return nil
+}
+
+// isExpr reports whether s is a whole-string {% %} expression.
+func isExpr(s string) bool { _, ok := isExprString(s); return ok }
 
 var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -525,7 +600,7 @@ func (p *parser) positiveIntField(m map[string]any, field string, fail func(stri
 		return nil, nil
 	}
 	if s, isStr := v.(string); isStr {
-		if _, isExpr := isExprString(s); !isExpr {
+		if !isExpr(s) {
 			return nil, fail("%s must be a positive integer or a JSONata expression", field)
 		}
 		return compile(v)
@@ -560,9 +635,72 @@ func (p *parser) parseResource(res string) (*resource, error) {
 	return nil, fmt.Errorf("unsupported Resource %q (supported: arn:aws:states:::aws-sdk:<service>:<action>, arn:aws:states:::states:startExecution[.sync[:2]])", res)
 }
 
-func (p *parser) parseMap(st *stateDef, m map[string]any, ql string, comp func(string) (*tmpl, error), fail func(string, ...any) error) error {
+func (sp *stateParser) parseMap() error {
+	p, st, m, fail := sp.p, sp.st, sp.m, sp.fail
+	if err := sp.parseItemProcessor(); err != nil {
+		return err
+	}
+	if !st.distributed {
+		// ToleratedFailure* are accepted: AWS runs an inline Map that sets
+		// them, literal or from the input (executions recorded in LocalStack's
+		// test_base_evaluate_expressions::test_base_map[TOLERATED_FAILURE_*]).
+		for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter", "Label"} {
+			if _, ok := m[f]; ok {
+				return fail("%s is only supported by a DISTRIBUTED Map (ProcessorConfig.Mode)", f)
+			}
+		}
+	}
+	if _, ok := m["ResultWriter"]; ok {
+		return fail("ResultWriter is not supported by this executor")
+	}
 	var err error
-	proc, ok := m["ItemProcessor"].(map[string]any)
+	if st.items, err = sp.comp("Items"); err != nil {
+		return err
+	}
+	if st.items != nil && st.items.kind == tmplLit {
+		if _, isArr := st.items.lit.([]any); !isArr {
+			return fail("Items must be a JSON array or a JSONata expression, got %s", jsonString(st.items.lit))
+		}
+	}
+	if st.itemSelector, err = sp.comp("ItemSelector"); err != nil {
+		return err
+	}
+	if st.maxConcurrency, err = p.nonNegIntField(m, "MaxConcurrency", fail); err != nil {
+		return err
+	}
+	if st.tolCount, err = p.nonNegIntField(m, "ToleratedFailureCount", fail); err != nil {
+		return err
+	}
+	if v, ok := m["ToleratedFailurePercentage"]; ok {
+		if s, isStr := v.(string); isStr {
+			if !isExpr(s) {
+				return fail("ToleratedFailurePercentage must be a number or a JSONata expression")
+			}
+		} else if f, ok := v.(float64); !ok || f < 0 || f > 100 {
+			return fail("ToleratedFailurePercentage must be between 0 and 100, got %v", v)
+		}
+		if st.tolPct, err = compile(v); err != nil {
+			return fail("ToleratedFailurePercentage: %v", err)
+		}
+	}
+	if v, ok := m["Label"]; ok {
+		s, ok := v.(string)
+		if !ok || len(s) > 40 || strings.ContainsAny(s, " <>{}[]?*\"#%\\^|~`$&,;:/") {
+			return fail("Label must be a string of at most 40 characters without spaces or special characters")
+		}
+		st.label = s
+	}
+	if err := sp.parseItemReader(); err != nil {
+		return err
+	}
+	return sp.parseItemBatcher()
+}
+
+// parseItemProcessor reads ItemProcessor: the mode, the children's
+// execution type and the states.
+func (sp *stateParser) parseItemProcessor() error {
+	p, st, fail := sp.p, sp.st, sp.fail
+	proc, ok := sp.m["ItemProcessor"].(map[string]any)
 	if !ok {
 		return fail("ItemProcessor is required")
 	}
@@ -594,118 +732,91 @@ func (p *parser) parseMap(st *stateDef, m map[string]any, ql string, comp func(s
 		}
 	}
 	st.distributed = mode == "DISTRIBUTED"
+	saved := p.typ
 	if st.distributed {
 		// The child executions are separate state machines: their .sync
 		// tasks are validated against the children's type.
-		saved := p.typ
 		p.typ = st.execType
-		st.processor, err = p.parseMachine(proc, ql, st.name+"/ItemProcessor")
-		p.typ = saved
-	} else {
-		st.processor, err = p.parseMachine(proc, ql, st.name+"/ItemProcessor")
 	}
-	if err != nil {
+	var err error
+	st.processor, err = p.parseMachine(proc, sp.ql, st.name+"/ItemProcessor")
+	p.typ = saved
+	return err
+}
+
+// parseItemReader reads ItemReader (s3:listObjectsV2 only).
+func (sp *stateParser) parseItemReader() error {
+	p, st, m, fail := sp.p, sp.st, sp.m, sp.fail
+	r, ok := m["ItemReader"]
+	if !ok {
+		return nil
+	}
+	if _, has := m["Items"]; has {
+		return fail("Items and ItemReader are mutually exclusive")
+	}
+	rm, ok := r.(map[string]any)
+	if !ok {
+		return fail("ItemReader must be an object")
+	}
+	if err := allowedKeys(rm, fmt.Sprintf("state %q: ItemReader", st.name), "Resource", "Arguments", "ReaderConfig"); err != nil {
 		return err
 	}
-	if !st.distributed {
-		for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailureCount", "Label"} {
-			if _, ok := m[f]; ok {
-				return fail("%s is only supported by a DISTRIBUTED Map (ProcessorConfig.Mode)", f)
-			}
-		}
+	res, _ := rm["Resource"].(string)
+	if !listV2Resource.MatchString(res) {
+		return fail("ItemReader.Resource %q is not supported (only arn:aws:states:::s3:listObjectsV2)", res)
 	}
-	if _, ok := m["ResultWriter"]; ok {
-		return fail("ResultWriter is not supported by this executor")
+	st.reader = &itemReader{}
+	a, ok := rm["Arguments"]
+	if !ok {
+		return fail("ItemReader.Arguments {Bucket, Prefix} is required")
 	}
-	if st.items, err = comp("Items"); err != nil {
-		return err
+	var err error
+	if st.reader.args, err = compile(a); err != nil {
+		return fail("ItemReader.Arguments: %v", err)
 	}
-	if st.itemSelector, err = comp("ItemSelector"); err != nil {
-		return err
-	}
-	if st.maxConcurrency, err = p.nonNegIntField(m, "MaxConcurrency", fail); err != nil {
-		return err
-	}
-	if st.tolCount, err = p.nonNegIntField(m, "ToleratedFailureCount", fail); err != nil {
-		return err
-	}
-	if v, ok := m["ToleratedFailurePercentage"]; ok {
-		if s, isStr := v.(string); isStr {
-			if _, isExpr := isExprString(s); !isExpr {
-				return fail("ToleratedFailurePercentage must be a number or a JSONata expression")
-			}
-		} else if f, ok := v.(float64); !ok || f < 0 || f > 100 {
-			return fail("ToleratedFailurePercentage must be between 0 and 100, got %v", v)
-		}
-		if st.tolPct, err = compile(v); err != nil {
-			return fail("ToleratedFailurePercentage: %v", err)
-		}
-	}
-	if v, ok := m["Label"]; ok {
-		s, ok := v.(string)
-		if !ok || len(s) > 40 || strings.ContainsAny(s, " <>{}[]?*\"#%\\^|~`$&,;:/") {
-			return fail("Label must be a string of at most 40 characters without spaces or special characters")
-		}
-		st.label = s
-	}
-	if r, ok := m["ItemReader"]; ok {
-		if _, has := m["Items"]; has {
-			return fail("Items and ItemReader are mutually exclusive")
-		}
-		rm, ok := r.(map[string]any)
+	if rc, ok := rm["ReaderConfig"]; ok {
+		rcm, ok := rc.(map[string]any)
 		if !ok {
-			return fail("ItemReader must be an object")
+			return fail("ItemReader.ReaderConfig must be an object")
 		}
-		if err := allowedKeys(rm, fmt.Sprintf("state %q: ItemReader", st.name), "Resource", "Arguments", "ReaderConfig"); err != nil {
+		if err := allowedKeys(rcm, fmt.Sprintf("state %q: ItemReader.ReaderConfig", st.name), "MaxItems"); err != nil {
 			return err
 		}
-		res, _ := rm["Resource"].(string)
-		if !listV2Resource.MatchString(res) {
-			return fail("ItemReader.Resource %q is not supported (only arn:aws:states:::s3:listObjectsV2)", res)
-		}
-		st.reader = &itemReader{}
-		if a, ok := rm["Arguments"]; ok {
-			if st.reader.args, err = compile(a); err != nil {
-				return fail("ItemReader.Arguments: %v", err)
-			}
-		} else {
-			return fail("ItemReader.Arguments {Bucket, Prefix} is required")
-		}
-		if rc, ok := rm["ReaderConfig"]; ok {
-			rcm, ok := rc.(map[string]any)
-			if !ok {
-				return fail("ItemReader.ReaderConfig must be an object")
-			}
-			if err := allowedKeys(rcm, fmt.Sprintf("state %q: ItemReader.ReaderConfig", st.name), "MaxItems"); err != nil {
-				return err
-			}
-			if st.reader.maxItems, err = p.nonNegIntField(rcm, "MaxItems", fail); err != nil {
-				return err
-			}
+		if st.reader.maxItems, err = p.nonNegIntField(rcm, "MaxItems", fail); err != nil {
+			return err
 		}
 	}
-	if b, ok := m["ItemBatcher"]; ok {
-		bm, ok := b.(map[string]any)
-		if !ok {
-			return fail("ItemBatcher must be an object")
-		}
-		if err := allowedKeys(bm, fmt.Sprintf("state %q: ItemBatcher", st.name), "MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"); err != nil {
-			return err
-		}
-		st.batcher = &itemBatcher{}
-		if st.batcher.maxItems, err = p.positiveIntField(bm, "MaxItemsPerBatch", fail); err != nil {
-			return err
-		}
-		if st.batcher.maxBytes, err = p.positiveIntField(bm, "MaxInputBytesPerBatch", fail); err != nil {
-			return err
-		}
-		if st.batcher.maxItems == nil && st.batcher.maxBytes == nil {
-			return fail("ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch")
-		}
-		if v, ok := bm["BatchInput"]; ok {
-			if st.batcher.batchInput, err = compile(v); err != nil {
-				return fail("ItemBatcher.BatchInput: %v", err)
-			}
+	return nil
+}
+
+// parseItemBatcher reads ItemBatcher.
+func (sp *stateParser) parseItemBatcher() error {
+	p, st, fail := sp.p, sp.st, sp.fail
+	b, ok := sp.m["ItemBatcher"]
+	if !ok {
+		return nil
+	}
+	bm, ok := b.(map[string]any)
+	if !ok {
+		return fail("ItemBatcher must be an object")
+	}
+	if err := allowedKeys(bm, fmt.Sprintf("state %q: ItemBatcher", st.name), "MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"); err != nil {
+		return err
+	}
+	st.batcher = &itemBatcher{}
+	var err error
+	if st.batcher.maxItems, err = p.positiveIntField(bm, "MaxItemsPerBatch", fail); err != nil {
+		return err
+	}
+	if st.batcher.maxBytes, err = p.positiveIntField(bm, "MaxInputBytesPerBatch", fail); err != nil {
+		return err
+	}
+	if st.batcher.maxItems == nil && st.batcher.maxBytes == nil {
+		return fail("ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch")
+	}
+	if v, ok := bm["BatchInput"]; ok {
+		if st.batcher.batchInput, err = compile(v); err != nil {
+			return fail("ItemBatcher.BatchInput: %v", err)
 		}
 	}
 	return nil
@@ -717,7 +828,7 @@ func (p *parser) nonNegIntField(m map[string]any, field string, fail func(string
 		return nil, nil
 	}
 	if s, isStr := v.(string); isStr {
-		if _, isExpr := isExprString(s); !isExpr {
+		if !isExpr(s) {
 			return nil, fail("%s must be a non-negative integer or a JSONata expression", field)
 		}
 		return compile(v)

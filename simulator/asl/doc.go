@@ -29,7 +29,8 @@
 //   - $states.input, $states.result (Task, Map, Parallel), $states.errorOutput
 //     ({Error, Cause}, in a Catcher's Output and Assign), $states.context:
 //     Execution {Id, Input, Name, RoleArn, StartTime, RedriveCount},
-//     State {Name, EnteredTime, RetryCount}, StateMachine {Id, Name}, and
+//     State {Name, EnteredTime, and RetryCount on Task, Parallel and Map
+//     states only, as AWS records it}, StateMachine {Id, Name}, and
 //     Map.Item {Index, Value} in ItemSelector.
 //   - Default outputs: the result for Task, Map and Parallel, the input for
 //     Pass, Wait, Choice and Succeed, the error output in a Catcher.
@@ -58,8 +59,15 @@
 //     (history limit, a Task Arguments that is not an object),
 //     States.NoChoiceMatched, States.ItemReaderFailed,
 //     States.ExceedToleratedFailureThreshold, States.DataLimitExceeded (256 KiB
-//     on Task Arguments and results, state outputs, variables assigned by one
-//     state, execution inputs).
+//     on Task Arguments and results, Map and Parallel results — a Map
+//     without ResultWriter gathers every output, checked before Output —,
+//     state outputs, variables assigned by one state, execution inputs). Causes raised by a state's own expressions and
+//     fields read as AWS's: "An error occurred while executing the state 'X'
+//     (entered at the event id #N). The JSONata expression '...' specified for
+//     the field 'Output/result' returned nothing (undefined)." (field paths
+//     with /, array elements as [i]); the 136 executions recorded on AWS in
+//     ../shared/conformance, when present, are replayed by
+//     TestAWSRecordedExecutions, causes included.
 //   - Task resources: arn:aws:states:::aws-sdk:<service>:<action> through the
 //     Integration; arn:aws:states:::aws-sdk:sfn:describeExecution is answered
 //     here for executions run here; arn:aws:states:::states:startExecution,
@@ -89,7 +97,9 @@
 //     ISO LastModified); ReaderConfig.MaxItems; ItemBatcher
 //     {MaxItemsPerBatch, MaxInputBytesPerBatch (at most 256 KiB), BatchInput}
 //     giving each child {Items, BatchInput}; ItemSelector applies to each item
-//     before batching; ToleratedFailureCount/Percentage over items (a failed
+//     before batching; ToleratedFailureCount/Percentage over items (on an
+//     INLINE Map, which AWS accepts, they are evaluated and checked, not
+//     applied: they are Distributed Map thresholds; a failed
 //     batch fails all its items; with neither set, one failure fails the run);
 //     Label.
 //
@@ -127,11 +137,17 @@
 //     is retried expression by expression to report the failing one.
 //   - Not supported (rejected at Register): JSONPath, Activities, Lambda ARNs,
 //     other optimized integrations, .waitForTaskToken, ResultWriter, ItemReader
-//     other than s3:listObjectsV2, Credentials; ItemReader, ItemBatcher,
-//     ToleratedFailure* and Label on an INLINE Map (Distributed Map fields).
+//     other than s3:listObjectsV2, Credentials; ItemReader, ItemBatcher
+//     and Label on an INLINE Map (Distributed Map fields).
 //     HeartbeatSeconds is accepted and ignored. Registration checks the structure (fields allowed per state
 //     type, transitions, reachability, unique state names, Retry/Catch
 //     fields, .sync not in EXPRESS machines) and names the offending state.
+//   - Registration parses every JSONata expression of the definition, reached
+//     or not, as CreateStateMachine does, and refuses it with a
+//     *DefinitionError carrying AWS's diagnostic: INVALID_JSONATA_EXPRESSION
+//     (the parser's message) or UNSUPPORTED_JSONATA_EXPRESSION (a name, $ or
+//     $$ read at the top level; $states.errorOutput outside a Catcher's
+//     Output and Assign), at the field's location (/States/E/Output/v).
 //
 // # History events (ExecutionRecord.HistoryEvents)
 //

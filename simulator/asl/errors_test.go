@@ -185,7 +185,7 @@ func TestQueryEvaluationError(t *testing.T) {
 		}`, map[string]any{})
 		wantSucceeded(t, x)
 		out, _ := x.Output.(map[string]any)
-		if out["Error"] != ErrQueryEvaluation || !strings.Contains(out["Cause"].(string), c.cause) || !strings.Contains(out["Cause"].(string), "'Arguments.Key'") {
+		if out["Error"] != ErrQueryEvaluation || !strings.Contains(out["Cause"].(string), c.cause) || !strings.Contains(out["Cause"].(string), "'Arguments/Key'") {
 			t.Errorf("%s: error output %v", c.arg, out)
 		}
 		wantEvents(t, x.ExecutionRecord, "ExecutionStarted", "TaskStateEntered", "EvaluationFailed", "TaskStateExited",
@@ -297,5 +297,29 @@ func TestExecutionTimeoutAfterLastState(t *testing.T) {
 	x := start(t, ex, mainARN, nil)
 	if x.Status != StatusTimedOut || !x.StopDate.Equal(t0.Add(10*time.Second)) {
 		t.Errorf("status %s stop %v", x.Status, x.StopDate)
+	}
+}
+
+// A Map state without ResultWriter gathers every iteration's or child's
+// output into its result, which is capped at 256 KiB like any state result,
+// before Output can reduce it: 300 outputs of 1 KiB fail with
+// States.DataLimitExceeded (not caught by States.ALL), 200 pass.
+func TestMapResultDataLimit(t *testing.T) {
+	for _, mode := range []string{`"Mode": "INLINE"`, `"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"`} {
+		def := `{"QueryLanguage": "JSONata", "StartAt": "M", "States": {
+		  "M": {"Type": "Map", "Items": "{% $states.input %}", "Output": "{% $count($states.result) %}",
+		    "ItemProcessor": {"ProcessorConfig": {` + mode + `}, "StartAt": "Pad", "States": {
+		      "Pad": {"Type": "Pass", "Output": "{% $pad('', 1024, 'x') %}", "End": true}}},
+		    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+		  "Caught": {"Type": "Pass", "End": true}}}`
+		items := func(n int) []any { return make([]any, n) }
+		x := runDef(t, newExec(nil), def, items(300))
+		wantFailed(t, x, ErrDataLimitExceeded)
+		if want := "The state/task 'M' returned a result with a size exceeding the maximum number of bytes service limit."; x.Cause != want {
+			t.Errorf("%s: cause %q, want %q", mode, x.Cause, want)
+		}
+		x = runDef(t, newExec(nil), def, items(200))
+		wantSucceeded(t, x)
+		wantJSON(t, mode+" output", x.Output, `200`)
 	}
 }

@@ -116,7 +116,8 @@ var smARN = regexp.MustCompile(`^arn:[a-z-]+:states:[a-z0-9-]*:[0-9]*:stateMachi
 // or an already decoded map) and registers it under arn, a state machine ARN
 // ("arn:aws:states:<region>:<account>:stateMachine:<name>"), with type
 // TypeStandard or TypeExpress. Registering an ARN again replaces it.
-// Validation errors name the offending state.
+// Validation errors name the offending state; every JSONata expression is
+// parsed, and one AWS would refuse is reported as a *DefinitionError.
 func (e *Executor) Register(arn string, definition any, typ string) error {
 	m := smARN.FindStringSubmatch(arn)
 	if m == nil {
@@ -130,6 +131,9 @@ func (e *Executor) Register(arn string, definition any, typ string) error {
 		return err
 	}
 	def, err := parseDefinition(dm, typ)
+	if err == nil {
+		err = checkExpressions(def, e.eval)
+	}
 	if err != nil {
 		return fmt.Errorf("%w (state machine %s)", err, m[1])
 	}
@@ -387,18 +391,24 @@ type execution struct {
 // history: that slot is kept for the closing ExecutionFailed, so that the
 // failed history holds exactly 25,000 events.
 func (x *execution) event(typ, state string, at time.Time) *awserr.Error {
+	_, err := x.eventID(typ, state, at)
+	return err
+}
+
+// eventID is event, returning the event's id.
+func (x *execution) eventID(typ, state string, at time.Time) (int, *awserr.Error) {
 	n := x.events.Add(1)
 	if x.mi.typ == TypeStandard && n >= MaxHistoryEvents {
 		x.events.Add(-1)
 		x.limitHit.Store(true)
-		return newErr(ErrRuntime, historyLimitCause)
+		return 0, newErr(ErrRuntime, historyLimitCause)
 	}
 	if x.ex.cfg.keepHistory {
 		x.mu.Lock()
 		x.evList = append(x.evList, HistoryEvent{ID: int(n), Type: typ, State: state, Timestamp: at})
 		x.mu.Unlock()
 	}
-	return nil
+	return int(n), nil
 }
 
 func (x *execution) closingEvent(typ, errName, cause string, at time.Time) {

@@ -34,13 +34,13 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	tpI := b.add(st.tolPct, "ToleratedFailurePercentage", env)
 	var readerArgs, readerMax, batchMax, batchBytes, batchInput *batchItem
 	if st.reader != nil {
-		readerArgs = b.add(st.reader.args, "ItemReader.Arguments", env)
-		readerMax = b.add(st.reader.maxItems, "ItemReader.ReaderConfig.MaxItems", env)
+		readerArgs = b.add(st.reader.args, "ItemReader/Arguments", env)
+		readerMax = b.add(st.reader.maxItems, "ItemReader/ReaderConfig/MaxItems", env)
 	}
 	if st.batcher != nil {
-		batchMax = b.add(st.batcher.maxItems, "ItemBatcher.MaxItemsPerBatch", env)
-		batchBytes = b.add(st.batcher.maxBytes, "ItemBatcher.MaxInputBytesPerBatch", env)
-		batchInput = b.add(st.batcher.batchInput, "ItemBatcher.BatchInput", env)
+		batchMax = b.add(st.batcher.maxItems, "ItemBatcher/MaxItemsPerBatch", env)
+		batchBytes = b.add(st.batcher.maxBytes, "ItemBatcher/MaxInputBytesPerBatch", env)
+		batchInput = b.add(st.batcher.batchInput, "ItemBatcher/BatchInput", env)
 	}
 	if err := sr.runBatch(&b); err != nil {
 		return nil, err
@@ -49,17 +49,9 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	if err != nil {
 		return nil, err
 	}
-	tolCount, err := sr.intField(tcI, "ToleratedFailureCount", 0)
+	tolCount, tolPct, err := sr.tolerance(tcI, tpI)
 	if err != nil {
 		return nil, err
-	}
-	tolPct := 0.0
-	if tpI.set {
-		f, ok := tpI.value.(float64)
-		if !ok || f < 0 || f > 100 {
-			return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The ToleratedFailurePercentage of state '%s' must be a number from 0 to 100.", st.name))
-		}
-		tolPct = f
 	}
 	cb := &childBatcher{batched: st.batcher != nil, batchInput: batchInput}
 	if st.batcher != nil {
@@ -103,7 +95,7 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 		if !ok {
 			return failed(newErr(ErrItemReaderFailed, "The ItemReader Arguments must be a JSON object."))
 		}
-		limit, err := sr.intField(readerMax, "ReaderConfig.MaxItems", 0)
+		limit, err := sr.intField(readerMax, "ItemReader/ReaderConfig/MaxItems", 0)
 		if err != nil {
 			return failed(err)
 		}

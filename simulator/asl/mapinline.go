@@ -26,6 +26,8 @@ func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 	env := sr.env()
 	itemsI := b.add(st.items, "Items", env)
 	mcI := b.add(st.maxConcurrency, "MaxConcurrency", env)
+	tcI := b.add(st.tolCount, "ToleratedFailureCount", env)
+	tpI := b.add(st.tolPct, "ToleratedFailurePercentage", env)
 	if err := sr.runBatch(&b); err != nil {
 		return nil, err
 	}
@@ -35,6 +37,10 @@ func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 	}
 	mc, err := sr.intField(mcI, "MaxConcurrency", 0)
 	if err != nil {
+		return nil, err
+	}
+	// Checked, not applied: the thresholds are Distributed Map fields.
+	if _, _, err := sr.tolerance(tcI, tpI); err != nil {
 		return nil, err
 	}
 	if err := th.ev("MapStateStarted", st.name); err != nil {
@@ -118,16 +124,21 @@ func (th *thread) pool(n, slots int, fn func(i int, it *thread)) time.Time {
 	return g.wait()
 }
 
+// itemsArray returns the items, failing as AWS does (causes recorded in
+// LocalStack's test_map_item_* snapshots) when they are not an array.
 func (sr *stateRun) itemsArray(itemsI *batchItem) ([]any, *awserr.Error) {
-	items := sr.input
-	if itemsI.set {
-		items = itemsI.value
+	if !itemsI.set {
+		if arr, ok := sr.input.([]any); ok {
+			return arr, nil
+		}
+		return nil, sr.stateErr(ErrQueryEvaluation, "Map state input must be an array but was: "+jsonString(sr.input))
 	}
-	arr, ok := items.([]any)
-	if !ok {
-		return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The Items of Map state '%s' must be a JSON array, got %s.", sr.st.name, jsonString(items)))
+	if arr, ok := itemsI.value.([]any); ok {
+		return arr, nil
 	}
-	return arr, nil
+	return nil, sr.stateErr(ErrQueryEvaluation, fmt.Sprintf(
+		"The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s",
+		sr.st.items.expr, jsonType(itemsI.value), jsonString(itemsI.value)))
 }
 
 func (sr *stateRun) intField(it *batchItem, field string, def int) (int, *awserr.Error) {
@@ -136,7 +147,7 @@ func (sr *stateRun) intField(it *batchItem, field string, def int) (int, *awserr
 	}
 	n, ok := intValue(it.value)
 	if !ok || n < 0 {
-		return 0, newErr(ErrQueryEvaluation, fmt.Sprintf("The %s of state '%s' must be a non-negative integer, got %s.", field, sr.st.name, jsonString(it.value)))
+		return 0, sr.stateErr(ErrQueryEvaluation, fmt.Sprintf("The %s field must be a non-negative integer, got %s.", field, jsonString(it.value)))
 	}
 	return n, nil
 }

@@ -109,11 +109,21 @@ func (th *thread) runMachine(def *smDef, input any) (any, *awserr.Error) {
 
 // stateRun carries what one state visit's expressions see.
 type stateRun struct {
-	th      *thread
-	st      *stateDef
-	input   any
-	entered time.Time
-	retries int
+	th        *thread
+	st        *stateDef
+	input     any
+	entered   time.Time
+	enteredID int // id of the StateEntered event
+	retries   int
+}
+
+// stateErr is an error the state's own processing raises (an expression, a
+// field value): AWS prefixes its cause with the state and the id of its
+// StateEntered event, e.g. "An error occurred while executing the state
+// 'State0' (entered at the event id #2). The JSONata expression ..."
+// (executions recorded on AWS in LocalStack's Step Functions snapshots).
+func (sr *stateRun) stateErr(name, cause string) *awserr.Error {
+	return newErr(name, fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). %s", sr.st.name, sr.enteredID, cause))
 }
 
 func (sr *stateRun) env() *evalEnv {
@@ -128,8 +138,13 @@ func (sr *stateRun) contextObject(item map[string]any) map[string]any {
 		"State": map[string]any{
 			"Name":        sr.st.name,
 			"EnteredTime": isoTime(sr.entered),
-			"RetryCount":  float64(sr.retries),
 		},
+	}
+	// RetryCount only where Retry exists: AWS omits it on a Pass state
+	// (LocalStack's test_output::test_base_cases[BASE_EXPR]) and has it on
+	// a Task (test_base_scenarios, InvokeLambdaWithRetry).
+	if sr.st.kind.retries() {
+		c["State"].(map[string]any)["RetryCount"] = float64(sr.retries)
 	}
 	if item != nil {
 		c["Map"] = map[string]any{"Item": item}
@@ -139,9 +154,11 @@ func (sr *stateRun) contextObject(item map[string]any) map[string]any {
 
 func (th *thread) runState(st *stateDef, input any) (out any, next string, err *awserr.Error) {
 	sr := &stateRun{th: th, st: st, input: input, entered: th.now}
-	if err := th.ev(st.typ+"StateEntered", st.name); err != nil {
+	id, err := th.x.eventID(st.kind.String()+"StateEntered", st.name, th.now)
+	if err != nil {
 		return nil, "", err
 	}
+	sr.enteredID = id
 	th.x.statesEntered.Add(1)
 	defer func() {
 		if mode := th.x.ex.cfg.trace; mode != TraceOff && (mode != TraceTop || !strings.Contains(th.path, "[")) {
@@ -155,28 +172,26 @@ func (th *thread) runState(st *stateDef, input any) (out any, next string, err *
 			th.x.addTrace(t)
 		}
 	}()
-	switch st.typ {
-	case "Pass":
+	switch st.kind {
+	case kindPass:
 		out, err = sr.complete(st.output, st.assign, input, false, nil)
 		next = st.next
-	case "Succeed":
+	case kindSucceed:
 		out, err = sr.complete(st.output, nil, input, false, nil)
-	case "Fail":
+	case kindFail:
 		return nil, "", sr.fail()
-	case "Wait":
+	case kindWait:
 		out, err = sr.wait()
 		next = st.next
-	case "Choice":
+	case kindChoice:
 		out, next, err = sr.choice()
-	case "Task", "Parallel", "Map":
+	default: // Task, Parallel, Map
 		return sr.withRetry()
-	default:
-		return nil, "", newErr(ErrRuntime, "unsupported state type "+st.typ)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+	if e := th.ev(st.kind.String()+"StateExited", st.name); e != nil {
 		return nil, "", e
 	}
 	return out, next, nil
@@ -209,10 +224,19 @@ func (sr *stateRun) completeEnv(env *evalEnv, outT, assignT *tmpl, defaultOut an
 		}
 		sr.th.vars.set(vals)
 	}
-	if n := jsonSize(out); n > MaxPayloadBytes {
-		return nil, newErr(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", sr.st.name))
+	if jsonSize(out) > MaxPayloadBytes {
+		return nil, sr.tooLarge()
 	}
 	return out, nil
+}
+
+// tooLarge is the failure of a state whose result or output exceeds the
+// 256 KiB quota ("Maximum input or output size for a task, state, or
+// execution: 256 KiB of data as a UTF-8 encoded string", Step Functions
+// service quotas), with AWS's cause (recorded for a Pass state and a Lambda
+// task in LocalStack's test_states_errors snapshots).
+func (sr *stateRun) tooLarge() *awserr.Error {
+	return newErr(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", sr.st.name))
 }
 
 func (sr *stateRun) checkAssign(vals map[string]any) *awserr.Error {
@@ -237,9 +261,34 @@ func (sr *stateRun) runBatch(b *batch) *awserr.Error {
 		if e := sr.th.ev("EvaluationFailed", sr.st.name); e != nil {
 			return e
 		}
-		return err
+		return sr.stateErr(err.Name, err.Cause)
 	}
 	return nil
+}
+
+// tolerance reads a Map's ToleratedFailureCount and
+// ToleratedFailurePercentage (0 when unset), with AWS's causes for values out
+// of range (States.Runtime, recorded in LocalStack's
+// test_map_state_tolerated_failure_{count,percentage}_path).
+func (sr *stateRun) tolerance(count, pct *batchItem) (int, float64, *awserr.Error) {
+	n, p := 0, 0.0
+	if count.set {
+		f, ok := count.value.(float64)
+		if ok && f < 0 {
+			return 0, 0, sr.stateErr(ErrRuntime, "ToleratedFailureCount cannot be negative.")
+		}
+		if n, ok = intValue(count.value); !ok {
+			return 0, 0, sr.stateErr(ErrRuntime, "ToleratedFailureCount must be an integer, got "+jsonString(count.value)+".")
+		}
+	}
+	if pct.set {
+		f, ok := pct.value.(float64)
+		if !ok || f < 0 || f > 100 {
+			return 0, 0, sr.stateErr(ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100.")
+		}
+		p = f
+	}
+	return n, p, nil
 }
 
 func (sr *stateRun) fail() *awserr.Error {
@@ -254,14 +303,14 @@ func (sr *stateRun) fail() *awserr.Error {
 	if et.set {
 		s, ok := et.value.(string)
 		if !ok {
-			return newErr(ErrQueryEvaluation, fmt.Sprintf("The Error field of Fail state '%s' must be a string.", sr.st.name))
+			return sr.stateErr(ErrQueryEvaluation, "The Error field must be a string, got "+jsonString(et.value)+".")
 		}
 		name = s
 	}
 	if ct.set {
 		s, ok := ct.value.(string)
 		if !ok {
-			return newErr(ErrQueryEvaluation, fmt.Sprintf("The Cause field of Fail state '%s' must be a string.", sr.st.name))
+			return sr.stateErr(ErrQueryEvaluation, "The Cause field must be a string, got "+jsonString(ct.value)+".")
 		}
 		cause = s
 	}
@@ -281,14 +330,18 @@ func (sr *stateRun) wait() (any, *awserr.Error) {
 	if s.set {
 		n, ok := intValue(s.value)
 		if !ok || n < 0 {
-			return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The Seconds field of Wait state '%s' must be a non-negative integer, got %v.", st.name, s.value))
+			return nil, sr.stateErr(ErrQueryEvaluation, "The Seconds field must be a non-negative integer, got "+jsonString(s.value)+".")
 		}
 		until = th.now.Add(time.Duration(n) * time.Second)
 	} else {
-		str, _ := ts.value.(string)
+		str, isStr := ts.value.(string)
 		t, err := time.Parse(time.RFC3339Nano, str)
 		if err != nil {
-			return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The Timestamp field of Wait state '%s' must be an ISO-8601 timestamp, got %v.", st.name, ts.value))
+			if !isStr {
+				str = jsonString(ts.value)
+			}
+			// AWS's cause (test_wait_timestamp_jsonata recordings).
+			return nil, sr.stateErr(ErrQueryEvaluation, "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+str)
 		}
 		if t.After(until) {
 			until = t
@@ -317,7 +370,7 @@ func (sr *stateRun) choice() (any, string, *awserr.Error) {
 	for i, c := range conds {
 		ok, isBool := c.value.(bool)
 		if !isBool {
-			return nil, "", newErr(ErrQueryEvaluation, fmt.Sprintf("The Condition of Choices[%d] in state '%s' must evaluate to a boolean, got %s.", i, st.name, jsonString(c.value)))
+			return nil, "", sr.stateErr(ErrQueryEvaluation, fmt.Sprintf("The Condition of Choices[%d] must evaluate to a boolean, got %s.", i, jsonString(c.value)))
 		}
 		if ok {
 			rule := st.choices[i]
@@ -348,10 +401,10 @@ type attemptFunc func(sr *stateRun) (any, *awserr.Error)
 func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 	th, st := sr.th, sr.st
 	var attempt attemptFunc
-	switch st.typ {
-	case "Task":
+	switch st.kind {
+	case kindTask:
 		attempt = (*stateRun).task
-	case "Parallel":
+	case kindParallel:
 		attempt = (*stateRun).parallel
 	default:
 		if st.distributed {
@@ -363,12 +416,20 @@ func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 	used := make([]int, len(st.retry))
 	for {
 		result, err := attempt(sr)
+		// A Map or Parallel result is capped like a task's (task checks its
+		// own): a Map without ResultWriter gathers every iteration's or
+		// child's output into it, and AWS points at ResultWriter "if your
+		// output payload size exceeds 256 KiB" (ResultWriter (Map)). The cap
+		// applies before Output can reduce the result.
+		if err == nil && st.kind != kindTask && jsonSize(result) > MaxPayloadBytes {
+			err = sr.tooLarge()
+		}
 		var out any
 		if err == nil {
 			out, err = sr.complete(st.output, st.assign, result, true, result)
 		}
 		if err == nil {
-			if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+			if e := th.ev(st.kind.String()+"StateExited", st.name); e != nil {
 				return nil, "", e
 			}
 			return out, st.next, nil
@@ -407,7 +468,7 @@ func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 			if cerr != nil {
 				return nil, "", cerr
 			}
-			if e := th.ev(st.typ+"StateExited", st.name); e != nil {
+			if e := th.ev(st.kind.String()+"StateExited", st.name); e != nil {
 				return nil, "", e
 			}
 			return out, c.next, nil

@@ -25,7 +25,7 @@ func (sr *stateRun) task() (any, *awserr.Error) {
 	if argsItem.set {
 		m, ok := argsItem.value.(map[string]any)
 		if !ok {
-			return nil, newErr(ErrRuntime, fmt.Sprintf("The Arguments of Task state '%s' must be a JSON object, got %s.", st.name, jsonString(argsItem.value)))
+			return nil, sr.stateErr(ErrRuntime, "The Arguments field must be a JSON object, got "+jsonString(argsItem.value)+".")
 		}
 		args = m
 	}
@@ -33,7 +33,7 @@ func (sr *stateRun) task() (any, *awserr.Error) {
 	if toItem.set {
 		n, ok := intValue(toItem.value)
 		if !ok || n <= 0 {
-			return nil, newErr(ErrQueryEvaluation, fmt.Sprintf("The TimeoutSeconds of Task state '%s' must be a positive integer, got %v.", st.name, toItem.value))
+			return nil, sr.stateErr(ErrQueryEvaluation, "The TimeoutSeconds field must be a positive integer, got "+jsonString(toItem.value)+".")
 		}
 		timeout = n
 	}
@@ -70,7 +70,7 @@ func (sr *stateRun) task() (any, *awserr.Error) {
 		return nil, sr.taskFailed(newErr(ErrTaskFailed, "the integration returned a value that is not JSON: "+nerr.Error()))
 	}
 	if size > MaxPayloadBytes {
-		return nil, sr.taskFailed(newErr(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.name)))
+		return nil, sr.taskFailed(sr.tooLarge())
 	}
 	if err := th.ev("TaskSucceeded", st.name); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 )
 
 // tmpl is a compiled field value: a JSON value in which every string of the
@@ -47,9 +48,8 @@ func compile(v any) (*tmpl, error) {
 	switch x := v.(type) {
 	case string:
 		if e, ok := isExprString(x); ok {
-			if e == "" {
-				return nil, fmt.Errorf("empty JSONata expression %q", x)
-			}
+			// An empty expression is refused by checkExpressions with
+			// the parser's message, as AWS refuses it.
 			return &tmpl{kind: tmplExpr, expr: e, refs: scanRefs(e)}, nil
 		}
 		return &tmpl{kind: tmplLit, lit: x}, nil
@@ -162,7 +162,7 @@ func (r refSet) union(o refSet) refSet {
 }
 
 // exprs calls f for every expression in t, in fill order, with its location
-// (e.g. "Arguments.Key", "Output.list[1]").
+// written as AWS writes field paths (e.g. "Arguments/Key", "Output/list[1]").
 func (t *tmpl) exprs(path string, f func(e *tmpl, path string)) {
 	if t == nil {
 		return
@@ -172,7 +172,7 @@ func (t *tmpl) exprs(path string, f func(e *tmpl, path string)) {
 		f(t, path)
 	case tmplObj:
 		for i, e := range t.elems {
-			e.exprs(path+"."+t.keys[i], f)
+			e.exprs(path+"/"+t.keys[i], f)
 		}
 	case tmplArr:
 		for i, e := range t.elems {
@@ -389,9 +389,16 @@ func (b *batch) run(ev Evaluator) *awserr.Error {
 // checkResult turns a JSONata error or an undefined value into
 // States.QueryEvaluationError.
 func checkResult(r EvalResult, expr, path string) *awserr.Error {
+	// AWS's causes (recorded in LocalStack's snapshots: fn_random_seeded,
+	// map_items_literal_not_array_function, undefined_output_field); the
+	// state prefix is added by stateRun.runBatch.
+	if r.Err != nil && r.Err.Code == jsonata.CodeNotJSON {
+		return newErr(ErrQueryEvaluation, fmt.Sprintf(
+			"The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", expr, path))
+	}
 	if r.Err != nil {
 		return newErr(ErrQueryEvaluation, fmt.Sprintf(
-			"An error occurred while evaluating the JSONata expression '%s' specified for the field '%s': %s: %s",
+			"The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s: %s",
 			expr, path, r.Err.Code, r.Err.Message))
 	}
 	if r.Undefined {
@@ -399,6 +406,24 @@ func checkResult(r EvalResult, expr, path string) *awserr.Error {
 			"The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", expr, path))
 	}
 	return nil
+}
+
+// jsonType names v's JSON type as AWS's causes do.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	default:
+		return "object"
+	}
 }
 
 func fill(t *tmpl, res []EvalResult, pos *int) any {

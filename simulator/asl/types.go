@@ -30,6 +30,10 @@ type EvalRequest struct {
 	Expr     string
 	Input    any
 	Bindings map[string]any
+	// ParseOnly asks for the expression's syntax tree (EvalResult.AST, the
+	// reference jsonata's expr.ast()) instead of its value: Register checks
+	// every expression of a definition with it.
+	ParseOnly bool
 }
 
 // EvalError is a JSONata error as reported by the reference implementation.
@@ -45,6 +49,7 @@ type EvalResult struct {
 	Value     any
 	Undefined bool
 	Err       *EvalError
+	AST       any // ParseOnly requests
 }
 
 // Evaluator evaluates JSONata expressions in batches: one call is one round

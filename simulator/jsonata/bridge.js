@@ -7,6 +7,8 @@
 //   request  in:  {"id":7,"r":[{"x":"<expr>","i":<input>,"b":{<bindings>}}, ...]}
 //   response out: {"id":7,"r":[<result>, ...]}  (results in request order)
 //   result:       {"v":<value>} | {"u":true} (undefined) | {"e":{"code","message","position"}}
+//   parse only:   a request {"x":"<expr>","p":true} is parsed, not evaluated, and
+//                 answered {"a":<syntax tree, jsonata's expr.ast()>} or {"e":...}
 //   fatal:        {"id":7,"fatal":"<message>"}  (the request line itself was unusable)
 // Requests are evaluated one at a time, in arrival order; whatever arrived in
 // one stdin chunk is answered with one stdout write. stdout carries only
@@ -89,6 +91,11 @@ function partition(arr, size) {
 // negative. States.ArrayRange requires a non-zero step and allows at most
 // 1000 elements; both are enforced. Left open by the guide: a step pointing
 // away from end gives [] (States.ArrayRange's behaviour is not documented).
+// The result is a JSONata sequence, so that one element comes out unwrapped as
+// JSONata unwraps the sequences of its own $map or paths: AWS returns 1 for
+// $range(1, 9, 9) and [0, 3, 6, 9] for $range(0, 9, 3) (executions recorded on
+// AWS in LocalStack's test_array_jsonata::test_array_range), while
+// $partition([0], 1) stays [[0]] (test_array_partition), so only $range does.
 const RANGE_MAX = 1000;
 function range(start, end, step) {
   const a = toInt('range', 'start', start);
@@ -102,6 +109,7 @@ function range(start, end, step) {
   }
   const out = new Array(count);
   for (let i = 0; i < count; i++) out[i] = a + i * d;
+  Object.defineProperty(out, 'sequence', { value: true }); // jsonata's isSequence test
   return out;
 }
 
@@ -252,12 +260,23 @@ function errorJSON(err) {
 }
 
 async function evalOne(req) {
+  if (req.p === true) return parseOne(req.x);
   try {
     const expr = compile(req.x);
     const v = await expr.evaluate(req.i, req.b);
     if (v === undefined) return '{"u":true}';
     checkJSON(v, '');
     return '{"v":' + JSON.stringify(v) + '}';
+  } catch (err) {
+    return '{"e":' + errorJSON(err) + '}';
+  }
+}
+
+// parseOne answers a parse-only request: the syntax tree the executor checks
+// definitions against, or the parser's error.
+function parseOne(src) {
+  try {
+    return '{"a":' + JSON.stringify(compile(src).ast()) + '}';
   } catch (err) {
     return '{"e":' + errorJSON(err) + '}';
   }

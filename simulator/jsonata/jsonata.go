@@ -100,6 +100,9 @@ type Request struct {
 	Input any
 	// Bindings are the variables, by name without the $.
 	Bindings map[string]any
+	// ParseOnly asks for Expr's syntax tree (Result.AST, jsonata's
+	// expr.ast()) instead of its value; Input and Bindings are not used.
+	ParseOnly bool
 }
 
 // Result is the outcome of one Request. Undefined is true when JSONata
@@ -112,6 +115,8 @@ type Result struct {
 	Undefined bool
 	// Err is the evaluation or parse error, nil on success.
 	Err *Error
+	// AST is the syntax tree of a ParseOnly request, decoded from JSON.
+	AST any
 }
 
 // Error is a JSONata error: Code like "T2002", "S0201", "D3030" (or one of
@@ -139,6 +144,7 @@ type wireRequest struct {
 	X string         `json:"x"`
 	I any            `json:"i"`
 	B map[string]any `json:"b,omitempty"`
+	P bool           `json:"p,omitempty"`
 }
 
 type wireMessage struct {
@@ -150,6 +156,7 @@ type wireResult struct {
 	V any    `json:"v"`
 	U bool   `json:"u"`
 	E *Error `json:"e"`
+	A any    `json:"a"`
 }
 
 type wireResponse struct {
@@ -287,7 +294,7 @@ func (e *Evaluator) EvalMany(reqs []Request) ([]Result, error) {
 	}
 	msg := wireMessage{R: make([]wireRequest, len(reqs))}
 	for i, r := range reqs {
-		msg.R[i] = wireRequest{X: r.Expr, I: r.Input, B: r.Bindings}
+		msg.R[i] = wireRequest{X: r.Expr, I: r.Input, B: r.Bindings, P: r.ParseOnly}
 	}
 
 	msg.ID = e.nextID.Add(1)
@@ -336,7 +343,7 @@ func (e *Evaluator) EvalMany(reqs []Request) ([]Result, error) {
 	}
 	out := make([]Result, len(reqs))
 	for i, r := range resp.R {
-		out[i] = Result{Value: r.V, Undefined: r.U, Err: r.E}
+		out[i] = Result{Value: r.V, Undefined: r.U, Err: r.E, AST: r.A}
 		if r.U || r.E != nil {
 			out[i].Value = nil
 		}

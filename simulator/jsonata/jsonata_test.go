@@ -275,7 +275,9 @@ func TestStepFunctionsFunctions(t *testing.T) {
 		{"range intrinsic example", "$range(1, 9, 2)", []any{1.0, 3.0, 5.0, 7.0, 9.0}, ""},
 		{"range negative step", "$range(5, 1, -2)", []any{5.0, 3.0, 1.0}, ""},
 		{"range negative numbers", "$range(-3, -1, 1)", []any{-3.0, -2.0, -1.0}, ""},
-		{"range single element", "$range(4, 4, 1)", []any{4.0}, ""},
+		// A one-element range is unwrapped, as AWS returns $range(1, 9, 9).
+		{"range single element", "$range(4, 4, 1)", 4.0, ""},
+		{"range single element kept in an array", "[$range(1, 9, 9)]", []any{1.0}, ""},
 		{"range step away from end", "$range(5, 1, 1)", []any{}, ""},
 		{"range non-integers round down", "$range(0.9, 4.5, 1.7)", []any{0.0, 1.0, 2.0, 3.0, 4.0}, ""},
 		{"range 1000 elements", "$count($range(1, 1000, 1))", 1000.0, ""},
@@ -386,6 +388,27 @@ func TestEvalManyOrderAndErrors(t *testing.T) {
 	}
 	if res, err := shared.EvalMany(nil); res != nil || err != nil {
 		t.Errorf("EvalMany(nil) = %v, %v; want nil, nil", res, err)
+	}
+}
+
+func TestParseOnly(t *testing.T) {
+	res, err := shared.EvalMany([]Request{
+		{Expr: "phone", ParseOnly: true},
+		{Expr: "a[1,2)", ParseOnly: true},
+		{Expr: "$states.input.a", Bindings: states(map[string]any{"a": 2.0})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAST := map[string]any{"type": "path", "steps": []any{map[string]any{"value": "phone", "type": "name", "position": 5.0}}}
+	if !reflect.DeepEqual(res[0].AST, wantAST) || res[0].Err != nil {
+		t.Errorf("parse phone = %+v, want AST %v", res[0], wantAST)
+	}
+	if e := res[1].Err; e == nil || e.Code != "S0202" || e.Message != `Expected "]", got ","` || res[1].AST != nil {
+		t.Errorf("parse a[1,2) = %+v (err %+v), want S0202", res[1], e)
+	}
+	if res[2].Value != 2.0 || res[2].AST != nil {
+		t.Errorf("evaluation beside parse requests = %+v, want 2", res[2])
 	}
 }
 

@@ -160,23 +160,13 @@ func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string
 	}
 	f.ExpressRequests = sum.ExpressRequests
 	f.StandardExecutions, f.ExpressExecutions = sum.StandardExecutions, sum.ExpressExecutions
-	if m, ok := machines[copyPath].states["Copy data files"]["MaxConcurrency"].(float64); ok {
-		f.CopyConcurrency = int(m)
-	}
 	return res
 }
 
 func machineName(arn string, machines map[string]machine) string {
-	for path, m := range machines {
+	for _, m := range machines {
 		if m.arn == arn {
-			switch path {
-			case exportPath:
-				return "export"
-			case copyPath:
-				return "copy"
-			case multipartPath:
-				return "multipart"
-			}
+			return m.role
 		}
 	}
 	return arn

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/snapshotlake/snapshotlake/internal/cdktest"
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
 	"github.com/snapshotlake/snapshotlake/simulator/eventsfake"
@@ -19,13 +18,6 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
 	"github.com/snapshotlake/snapshotlake/simulator/timing"
 	"github.com/snapshotlake/snapshotlake/stacks"
-)
-
-// Construct paths of the three state machines in every stack.
-const (
-	exportPath    = "RdsExport/StateMachine/Resource"
-	copyPath      = "S3Copy/StateMachine/Resource"
-	multipartPath = "S3Copy/Multipart/StateMachine/Resource"
 )
 
 // Defaults of a scenario.
@@ -62,10 +54,10 @@ type Options struct {
 	ProgressInterval time.Duration
 }
 
-// machine is a resolved, registered state machine.
+// machine is a resolved, registered state machine; role is "export",
+// "copy", "multipart" or, for any other, its logical id.
 type machine struct {
-	arn, typ string
-	states   map[string]map[string]any
+	arn, typ, role string
 }
 
 // Execute runs sc against app (synthesized with sc.Context).
@@ -86,56 +78,64 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		sort.Strings(names)
 		return nil, fmt.Errorf("scenario stack %q was not synthesized; the app has %v", stackName, names)
 	}
-	w := world{stack: stackName, resources: map[string]map[string]any{}}
-	for id, r := range tpl["Resources"].(map[string]any) {
-		w.resources[id] = r.(map[string]any)
+	wiring, ok := app.Wiring[stackName]
+	if !ok {
+		return nil, fmt.Errorf("scenario stack %q has no export pipeline to run (a demo or source stack)", stackName)
 	}
+	w := world{Stack: stackName, Resources: map[string]map[string]any{}}
+	for id, r := range tpl["Resources"].(map[string]any) {
+		w.Resources[id] = r.(map[string]any)
+	}
+	roles := map[string]string{wiring.ExportMachine: "export", wiring.CopyMachine: "copy", wiring.MultipartMachine: "multipart"}
 	machines := map[string]machine{}
 	defs := map[string]map[string]any{}
-	for id, r := range w.resources {
+	for id, r := range w.Resources {
 		if r["Type"] != "AWS::StepFunctions::StateMachine" {
 			continue
 		}
-		path, _ := r["Metadata"].(map[string]any)["aws:cdk:path"].(string)
 		props := r["Properties"].(map[string]any)
-		def, err := w.resolve(props["DefinitionString"])
+		def, err := w.Resolve(props["DefinitionString"])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("state machine %s: %w", id, err)
 		}
 		var parsed map[string]any
 		if err := json.Unmarshal([]byte(def.(string)), &parsed); err != nil {
-			return nil, fmt.Errorf("%s: definition: %w", path, err)
+			return nil, fmt.Errorf("state machine %s: definition: %w", id, err)
 		}
 		typ, _ := props["StateMachineType"].(string)
 		if typ == "" {
 			typ = asl.TypeStandard
 		}
-		for _, p := range []string{exportPath, copyPath, multipartPath} {
-			if path == stackName+"/"+p {
-				machines[p] = machine{arn: w.stateMachineArn(id), typ: typ, states: cdktest.States(parsed)}
-				defs[p] = parsed
-			}
+		role := roles[id]
+		if role == "" {
+			role = id
+		}
+		machines[id] = machine{arn: w.StateMachineArn(id), typ: typ, role: role}
+		defs[id] = parsed
+	}
+	str := func(v any) (string, error) {
+		if v == nil {
+			return "", nil
+		}
+		r, err := w.Resolve(v)
+		return fmt.Sprint(r), err
+	}
+	r := &Run{S3: s3fake.NewFake()}
+	var exportKey, destKey string
+	var err error
+	for _, f := range []struct {
+		dst *string
+		v   any
+	}{{&r.ExportBucket, wiring.ExportBucket}, {&exportKey, wiring.ExportKeyArn}, {&r.DestinationBucket, wiring.DestinationBucket}, {&destKey, wiring.DestinationKeyArn}} {
+		if *f.dst, err = str(f.v); err != nil {
+			return nil, err
 		}
 	}
-	if len(machines) != 3 {
-		return nil, fmt.Errorf("stack %s: want the export, copy and multipart state machines, found %d", stackName, len(machines))
-	}
-
-	exportArgs := machines[exportPath].states["Start export"]["Arguments"].(map[string]any)
-	copyArgs := machines[copyPath].states["Copy data file"]["Arguments"].(map[string]any)
-	r := &Run{
-		S3:                s3fake.NewFake(),
-		ExportBucket:      fmt.Sprint(exportArgs["S3BucketName"]),
-		DestinationBucket: fmt.Sprint(copyArgs["Bucket"]),
-	}
-	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: fmt.Sprint(exportArgs["KmsKeyId"]), BucketOwnerEnforced: true,
+	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true,
 		BucketKeyEnabled: bucketKeyEnabled(w, r.ExportBucket)})
-	destKey, _ := copyArgs["SsekmsKeyId"].(string)
 	destOwner := Account
-	for _, src := range app.Config.Sources {
-		if src.StackName == stackName && src.DestinationAccount != "" {
-			destOwner = src.DestinationAccount // another account's bucket
-		}
+	if wiring.DestinationAccount != "" {
+		destOwner = wiring.DestinationAccount // another account's bucket
 	}
 	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true,
 		BucketKeyEnabled: bucketKeyEnabled(w, r.DestinationBucket)})
@@ -150,7 +150,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	if err != nil {
 		return nil, err
 	}
-	busy, err := startBusyExports(ctx, r.RDS, r.ExportBucket, exportArgs, sc.Export)
+	busy, err := startBusyExports(ctx, r.RDS, r.ExportBucket, exportKey, sc.Export)
 	if err != nil {
 		return nil, err
 	}
@@ -217,9 +217,9 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		}
 		go r.watch(exec, start.Add(6*time.Minute), interval, opts.Progress, stop)
 	}
-	for p, m := range machines {
-		if err := exec.Register(m.arn, defs[p], m.typ); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+	for id, m := range machines {
+		if err := exec.Register(m.arn, defs[id], m.typ); err != nil {
+			return nil, fmt.Errorf("state machine %s: %w", id, err)
 		}
 	}
 
@@ -229,7 +229,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	var runs []*asl.Execution
 	for i := 1; i <= deliveries; i++ {
-		x, err := exec.Start(ctx, machines[exportPath].arn, fmt.Sprintf("delivery-%d", i), event)
+		x, err := exec.Start(ctx, machines[wiring.ExportMachine].arn, fmt.Sprintf("delivery-%d", i), event)
 		if err != nil {
 			return nil, fmt.Errorf("delivery %d: %w", i, err)
 		}
@@ -238,6 +238,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	exec.Wait()
 	r.Records = exec.Executions()
 	r.Result = r.result(runs, exec.Summary(), machines, calls.snapshot(), calls.exportTaskIDs())
+	r.Result.Figures.CopyConcurrency = wiring.CopyConcurrency
 	r.Result.Events = []Event{}
 	for _, e := range r.Events.Events() {
 		r.Result.Events = append(r.Result.Events, Event{Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail})
@@ -311,15 +312,15 @@ func prepareRDS(rds *rdsfake.Fake, w world, cfg stacks.Config, sc Scenario) (map
 }
 
 func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
-	if w.stack == stacks.DemoStackName {
-		for id, r := range w.resources {
+	if w.Stack == stacks.DemoStackName {
+		for id, r := range w.Resources {
 			if r["Type"] == "AWS::RDS::DBCluster" && kind == "cluster" {
-				return w.ref(id)
+				return w.Ref(id)
 			}
 		}
 	}
 	for _, src := range cfg.Sources {
-		if src.StackName != w.stack {
+		if src.StackName != w.Stack {
 			continue
 		}
 		if kind == "cluster" && len(src.ClusterIdentifiers) > 0 {
@@ -329,7 +330,7 @@ func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
 			return src.InstanceIdentifiers[0], nil
 		}
 	}
-	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.stack, kind)
+	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.Stack, kind)
 }
 
 // snapshotEvent is the EventBridge event RDS sends for a new snapshot.
@@ -401,7 +402,7 @@ type busyExports struct {
 	ids []string
 }
 
-func startBusyExports(ctx context.Context, rds *rdsfake.Fake, bucket string, args map[string]any, e Export) (*busyExports, error) {
+func startBusyExports(ctx context.Context, rds *rdsfake.Fake, bucket, kmsKey string, e Export) (*busyExports, error) {
 	b := &busyExports{}
 	if e.BusyExports == 0 {
 		return b, nil
@@ -416,7 +417,7 @@ func startBusyExports(ctx context.Context, rds *rdsfake.Fake, bucket string, arg
 		rds.SetPlan(arn, rdsfake.ExportPlan{PollsBeforeDone: polls - 1, Objects: []rdsfake.DeclaredObject{{Key: "other/public.t/1/_SUCCESS"}}})
 		if _, err := rds.Call(ctx, "startExportTask", map[string]any{
 			"ExportTaskIdentifier": id, "SourceArn": arn, "S3BucketName": bucket,
-			"IamRoleArn": args["IamRoleArn"], "KmsKeyId": args["KmsKeyId"],
+			"IamRoleArn": "arn:aws:iam::" + Account + ":role/other-export", "KmsKeyId": kmsKey,
 		}); err != nil {
 			return nil, fmt.Errorf("starting busy export %s: %w", id, err)
 		}

@@ -64,11 +64,11 @@ func (t *timedIntegration) completedAt(id string) (time.Time, bool) {
 // bucketKeyEnabled reads the S3 Bucket Key setting of the template's bucket
 // named name (false for a bucket the template does not hold).
 func bucketKeyEnabled(w world, name string) bool {
-	for id, r := range w.resources {
+	for id, r := range w.Resources {
 		if r["Type"] != "AWS::S3::Bucket" {
 			continue
 		}
-		if n, err := w.ref(id); err != nil || n != name {
+		if n, err := w.Ref(id); err != nil || n != name {
 			continue
 		}
 		props, _ := r["Properties"].(map[string]any)
