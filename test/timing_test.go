@@ -59,5 +59,5 @@ func TestTiming_hotPrefixThrottlingIsRiddenOut(t *testing.T) {
 	assert.Positive(t, c.ThrottledRequests, "S3 throttled")
 	assert.Zero(t, c.FailedChildren)
 	assert.LessOrEqual(t, c.CopyOverBound, 1.5, "%+v", c)
-	assert.Equal(t, r.Result.Figures.ObjectsInExport, r.Result.Figures.CopiedObjects)
+	assert.GreaterOrEqual(t, r.Result.Figures.CopiedObjects, r.Result.Figures.ObjectsInExport, "every exported object copied (and the table manifest written)")
 }
