@@ -47,7 +47,7 @@ type Props struct {
 	// Default: "[Y0001][M01][D01]T[H01][m01][s01]Z" (e.g. 20261124T030405Z).
 	PartitionValuePicture string
 	// MaxConcurrency is the number of child executions a Distributed Map runs
-	// at once. Default: 250 (see DefaultMaxConcurrency).
+	// at once. Default: 250.
 	MaxConcurrency int
 	// ItemsPerBatch is the number of objects one child execution copies.
 	// Default: 500.
