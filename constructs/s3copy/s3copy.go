@@ -301,7 +301,10 @@ func copyEach(scope constructs.Construct, s *settings, classifyName, mapName, ta
 		// One byte per copied object in the inline Map's result, whatever the key.
 		Outputs: sfnkit.Expr("1"),
 	})
-	copyObject.AddRetry(s3Retry(8, 30))
+	// 12 attempts (1 s doubling to a 30 s cap, full jitter) ride out SlowDown
+	// on a hot prefix; 8 did not (examples/throttled-hot-prefix.json), and
+	// all 12 waits stay within an Express child's 5 minutes.
+	copyObject.AddRetry(s3Retry(12, 30))
 	each.ItemProcessor(copyObject, nil)
 	return classifyBatch(scope, classifyName).Next(each)
 }
@@ -486,7 +489,7 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		AdditionalIamStatements: readSource(s),
 		Outputs:                 sfnkit.Expr(`{'ETag': $states.result.CopyPartResult.ETag, 'PartNumber': $states.input.PartNumber}`),
 	})
-	copyPart.AddRetry(s3Retry(8, 60))
+	copyPart.AddRetry(s3Retry(12, 60))
 	copyParts.ItemProcessor(copyPart, nil)
 	copyParts.AddCatch(abort, &sfn.CatchProps{Errors: sfnkit.Strings("States.ALL"), Assign: remember})
 

@@ -122,7 +122,7 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 		batcher := m["ItemBatcher"].(map[string]any)
 		assert.EqualValues(t, 500, batcher["MaxItemsPerBatch"], name)
 		assert.EqualValues(t, 96<<10, batcher["MaxInputBytesPerBatch"], name)
-		assert.EqualValues(t, 1000, m["MaxConcurrency"], name)
+		assert.EqualValues(t, s3copy.DefaultMaxConcurrency, m["MaxConcurrency"], name)
 		// no tolerated failures: Step Functions' default is 0, so a failed child fails the run
 		assert.NotContains(t, m, "ToleratedFailurePercentage", name)
 		assert.NotContains(t, m, "ToleratedFailureCount", name)
