@@ -32,69 +32,94 @@ const (
 	DestinationStackName = "SnapshotLakeDestination"
 )
 
+// Built is one stack Build made, with typed handles on what tools (the
+// local run, the README generator) need, so that none looks resources up by
+// construct path or state name.
+type Built struct {
+	Stack awscdk.Stack
+	// Pipeline is set for the demo and source stacks.
+	Pipeline *Pipeline
+	// Destination is set for the destination stack.
+	Destination *destination.Destination
+}
+
+// Pipeline is what a demo or source stack wires: the constructs and the
+// buckets and keys they connect.
+type Pipeline struct {
+	Export            *rdsexport.RdsExport
+	Copy              *s3copy.S3Copy
+	ExportBucket      awss3.IBucket
+	ExportKey         awskms.IKey
+	DestinationBucket awss3.IBucket
+	// DestinationKey is nil when copies take the bucket's default encryption.
+	DestinationKey awskms.IKey
+	// DestinationAccount owns DestinationBucket; "" when it is this stack's account.
+	DestinationAccount string
+}
+
 // Build adds the configured stacks to app, with the cdk-nag AwsSolutions
 // checks applied to each: an unsuppressed finding is an error annotation,
 // which fails `cdk synth`.
-func Build(app awscdk.App, cfg Config) ([]awscdk.Stack, error) {
+func Build(app awscdk.App, cfg Config) ([]Built, error) {
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	var out []awscdk.Stack
+	var out []Built
 	if cfg.Demo {
-		s, err := NewDemoStack(app, DemoStackName, cfg.Pipeline, cfg.AlarmEmails)
+		b, err := NewDemoStack(app, DemoStackName, cfg.Pipeline, cfg.AlarmEmails)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", DemoStackName, err)
 		}
-		out = append(out, s)
+		out = append(out, b)
 	}
 	if cfg.Destination != nil {
-		s, err := NewDestinationStack(app, DestinationStackName, *cfg.Destination)
+		b, err := NewDestinationStack(app, DestinationStackName, *cfg.Destination)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", DestinationStackName, err)
 		}
-		out = append(out, s)
+		out = append(out, b)
 	}
 	for _, src := range cfg.Sources {
-		s, err := NewSourceStack(app, src.StackName, src, cfg.Pipeline, cfg.AlarmEmails)
+		b, err := NewSourceStack(app, src.StackName, src, cfg.Pipeline, cfg.AlarmEmails)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src.StackName, err)
 		}
-		out = append(out, s)
+		out = append(out, b)
 	}
 	return out, nil
 }
 
 // NewDemoStack puts the seed's demo in one account: DemoResources, S3Copy
 // into the demo's destination bucket, and RdsExport of the demo cluster.
-func NewDemoStack(scope constructs.Construct, id string, p PipelineConfig, alarmEmails []string) (awscdk.Stack, error) {
+func NewDemoStack(scope constructs.Construct, id string, p PipelineConfig, alarmEmails []string) (Built, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Description: jsii.String("Snapshot export demo: Aurora PostgreSQL snapshots to Parquet in a Hive-style layout, no Lambda"),
 	})
 	d, err := demo.New(stack, "DemoResources", nil)
 	if err != nil {
-		return nil, err
+		return Built{}, err
 	}
-	err = addPipeline(stack, pipeline{
+	pl, err := addPipeline(stack, pipeline{
 		exportBucket: d.ExportBucket(), exportKey: d.ExportKey(),
 		destinationBucket: d.DestinationBucket(), destinationKey: d.DestinationKey(),
 		clusters: []awsrds.IDatabaseCluster{d.Cluster()},
 		emails:   alarmEmails,
 	}, p)
-	return stack, err
+	return Built{Stack: stack, Pipeline: pl}, err
 }
 
 // NewDestinationStack is what the analytics account deploys: the bucket
 // every source copies into, with its key, admitting the source accounts'
 // copy roles.
-func NewDestinationStack(scope constructs.Construct, id string, d DestinationConfig) (awscdk.Stack, error) {
+func NewDestinationStack(scope constructs.Construct, id string, d DestinationConfig) (Built, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Description: jsii.String("Analytics bucket receiving RDS snapshot exports from the source accounts"),
 		Env:         env(d.Account, d.Region),
 	})
-	_, err := destination.New(stack, "Destination", &destination.Props{
+	dest, err := destination.New(stack, "Destination", &destination.Props{
 		BucketName:     d.BucketName,
 		SourceAccounts: d.SourceAccounts,
 		OrganizationID: d.OrganizationID,
 	})
-	return stack, err
+	return Built{Stack: stack, Destination: dest}, err
 }
 
 func env(account, region string) *awscdk.Environment {
@@ -114,7 +139,7 @@ func env(account, region string) *awscdk.Environment {
 // NewSourceStack is what each source account deploys: a staging export
 // bucket and key, S3Copy into the (possibly other account's) destination
 // bucket, and RdsExport of the configured clusters and instances.
-func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p PipelineConfig, alarmEmails []string) (awscdk.Stack, error) {
+func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p PipelineConfig, alarmEmails []string) (Built, error) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Description: jsii.String("Exports RDS/Aurora snapshots to Parquet and copies them to the analytics bucket, no Lambda"),
 		Env:         env(src.Account, src.Region),
@@ -147,7 +172,7 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 	if src.DestinationKeyArn != "" {
 		destKey = awskms.Key_FromKeyArn(stack, jsii.String("DestinationKey"), jsii.String(src.DestinationKeyArn))
 	}
-	err := addPipeline(stack, pipeline{
+	pl, err := addPipeline(stack, pipeline{
 		exportBucket: exportBucket, exportKey: exportKey,
 		destinationBucket: destBucket, destinationKey: destKey,
 		destinationBus: destinationBus(stack, src),
@@ -156,7 +181,7 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 		destinationAccount: src.DestinationAccount,
 		emails:             alarmEmails,
 	}, p)
-	return stack, err
+	return Built{Stack: stack, Pipeline: pl}, err
 }
 
 // destinationBus is the analytics account's event bus the source announces
@@ -197,7 +222,7 @@ type pipeline struct {
 
 // addPipeline wires S3Copy, RdsExport and Monitoring; construct ids
 // "S3Copy", "RdsExport" and "Monitoring" are part of every stack's contract.
-func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
+func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) (*Pipeline, error) {
 	cp, err := s3copy.New(stack, "S3Copy", &s3copy.Props{
 		SourceBucket:          pl.exportBucket,
 		SourceKey:             pl.exportKey,
@@ -211,7 +236,7 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 		RoleNamePrefix:        pl.roleNamePrefix,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	exp, err := rdsexport.New(stack, "RdsExport", &rdsexport.Props{
 		Clusters:            pl.clusters,
@@ -227,7 +252,7 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 		ExportTimeout:       duration(p.ExportTimeout),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, err = monitoring.New(stack, "Monitoring", &monitoring.Props{
 		StateMachines: map[string]sfn.IStateMachine{
@@ -235,7 +260,10 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) error {
 		},
 		Emails: pl.emails,
 	})
-	return err
+	return &Pipeline{
+		Export: exp, Copy: cp, ExportBucket: pl.exportBucket, ExportKey: pl.exportKey,
+		DestinationBucket: pl.destinationBucket, DestinationKey: pl.destinationKey, DestinationAccount: pl.destinationAccount,
+	}, err
 }
 
 func duration(d time.Duration) awscdk.Duration {

@@ -83,7 +83,22 @@ func synthInto(templates map[string]map[string]any, context map[string]any) erro
 		templates[name] = tpl
 		nagFindings[name] = app.NagFindings[name]
 	}
+	for name, w := range app.Wiring {
+		wirings[name] = w
+	}
 	return nil
+}
+
+// wirings are the typed handles of the synthesized demo and source stacks.
+var wirings = map[string]sim.Wiring{}
+
+// wiring returns the typed handles of stack (synthesized by synth).
+func wiring(t *testing.T, stack string) sim.Wiring {
+	t.Helper()
+	synth(t)
+	w, ok := wirings[stack]
+	require.True(t, ok, "no wiring for stack %s", stack)
+	return w
 }
 
 func TestGolden_templatesMatchTestdata(t *testing.T) {

@@ -17,24 +17,19 @@ import (
 // These tests evaluate the JSONata that the synthesized source stack holds,
 // taken from its definitions, with the reference jsonata implementation.
 
-// machines returns the source stack's state machine definitions by the
-// construct path suffix ("RdsExport", "S3Copy", "S3Copy/Multipart").
+// machines returns the source stack's state machine definitions, found by
+// the stack's typed handles: "RdsExport", "S3Copy", "S3Copy/Multipart".
 func machines(t *testing.T) map[string]map[string]map[string]any {
 	t.Helper()
 	tpl := synth(t)[stacks.SourceStackName]
+	w := wiring(t, stacks.SourceStackName)
 	out := map[string]map[string]map[string]any{}
-	for id, r := range tpl["Resources"].(map[string]any) {
-		r := r.(map[string]any)
-		if r["Type"] != "AWS::StepFunctions::StateMachine" {
-			continue
-		}
-		path := r["Metadata"].(map[string]any)["aws:cdk:path"].(string)
+	for name, id := range map[string]string{"RdsExport": w.ExportMachine, "S3Copy": w.CopyMachine, "S3Copy/Multipart": w.MultipartMachine} {
+		r := tpl["Resources"].(map[string]any)[id].(map[string]any)
 		var def map[string]any
 		require.NoError(t, json.Unmarshal([]byte(cdktest.Resolve(r["Properties"].(map[string]any)["DefinitionString"]).(string)), &def), id)
-		name := strings.TrimSuffix(strings.TrimPrefix(path, stacks.SourceStackName+"/"), "/StateMachine/Resource")
 		out[name] = cdktest.States(def)
 	}
-	require.Len(t, out, 3)
 	return out
 }
 

@@ -48,7 +48,8 @@ func TestReadme_architectureDiagramMatchesTheSynthesizedDefinitions(t *testing.T
 	if !reflect.DeepEqual(docgen.Context, exampleContext) {
 		t.Fatalf("docgen.Context %v differs from exampleContext %v: keep them equal", docgen.Context, exampleContext)
 	}
-	want, err := docgen.DiagramSection(synth(t))
+	w := wiring(t, docgen.SourceStack)
+	want, err := docgen.DiagramSection(synth(t), docgen.Machines{Export: w.ExportMachine, Copy: w.CopyMachine, Multipart: w.MultipartMachine})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,8 @@ func run(check bool) error {
 	if err != nil {
 		return err
 	}
-	blocks, err := docgen.Generate(".", app.Templates)
+	w := app.Wiring[docgen.SourceStack]
+	blocks, err := docgen.Generate(".", app.Templates, docgen.Machines{Export: w.ExportMachine, Copy: w.CopyMachine, Multipart: w.MultipartMachine})
 	if err != nil {
 		return err
 	}

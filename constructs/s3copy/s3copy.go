@@ -25,6 +25,7 @@ type S3Copy struct {
 	logGroup              awslogs.LogGroup
 	multipartLogGroup     awslogs.LogGroup
 	logKey                awskms.IKey
+	maxConcurrency        int
 }
 
 // StateMachine returns the copy state machine (Standard), the one RdsExport
@@ -43,6 +44,9 @@ func (c *S3Copy) LogGroup() awslogs.LogGroup { return c.logGroup }
 // MultipartLogGroup returns the multipart state machine's execution log group.
 func (c *S3Copy) MultipartLogGroup() awslogs.LogGroup { return c.multipartLogGroup }
 
+// MaxConcurrency returns how many child executions each Distributed Map runs at once.
+func (c *S3Copy) MaxConcurrency() int { return c.maxConcurrency }
+
 // LogKey returns the key that encrypts both execution log groups.
 func (c *S3Copy) LogKey() awskms.IKey { return c.logKey }
 
@@ -53,7 +57,7 @@ func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &S3Copy{}
+	c := &S3Copy{maxConcurrency: s.MaxConcurrency}
 	constructs.NewConstruct_Override(c, scope, jsii.String(id))
 
 	multipartScope := constructs.NewConstruct(c, jsii.String("Multipart"))

@@ -7,6 +7,7 @@ package cdktest
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/snapshotlake/snapshotlake/internal/cfn"
 	"sort"
 	"strings"
 	"sync"
@@ -19,11 +20,11 @@ import (
 	"github.com/snapshotlake/snapshotlake/internal/cdkjson"
 )
 
-// Stand-ins for pseudo parameters in resolved values.
+// Stand-ins for pseudo parameters in resolved values (internal/cfn's).
 const (
-	Account   = "111122223333"
-	Region    = "ap-northeast-1"
-	Partition = "aws"
+	Account   = cfn.Account
+	Region    = cfn.Region
+	Partition = cfn.Partition
 )
 
 // Check runs a jsii assertion, turning its panic into a test failure that
@@ -95,76 +96,14 @@ func (t Template) Props(logicalID string) map[string]any {
 
 // Resolve replaces CloudFormation intrinsics with readable stand-ins:
 // {"Ref": "X"} → "${X}", {"Fn::GetAtt": ["X", "Arn"]} → "${X.Arn}",
-// pseudo parameters → the constants above, Fn::Join → the joined string.
+// pseudo parameters → the constants above, Fn::Join → the joined string
+// (internal/cfn with its Placeholders).
 func Resolve(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if len(v) == 1 {
-			for k, arg := range v {
-				switch k {
-				case "Ref":
-					return resolveRef(arg.(string))
-				case "Fn::GetAtt":
-					parts := arg.([]any)
-					return fmt.Sprintf("${%s.%s}", parts[0], parts[1])
-				case "Fn::Join":
-					parts := arg.([]any)
-					var b strings.Builder
-					for i, p := range parts[1].([]any) {
-						if i > 0 {
-							b.WriteString(parts[0].(string))
-						}
-						fmt.Fprint(&b, Resolve(p))
-					}
-					return b.String()
-				case "Fn::Select":
-					parts := arg.([]any)
-					i := int(parts[0].(float64))
-					list, ok := Resolve(parts[1]).([]any)
-					if !ok || i >= len(list) {
-						// e.g. a part of a Ref's ARN: no literal to select from
-						return fmt.Sprintf("${Select[%d] of %v}", i, list)
-					}
-					return list[i]
-				case "Fn::Split":
-					parts := arg.([]any)
-					s := fmt.Sprint(Resolve(parts[1]))
-					var out []any
-					for _, p := range strings.Split(s, parts[0].(string)) {
-						out = append(out, p)
-					}
-					return out
-				}
-			}
-		}
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = Resolve(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = Resolve(e)
-		}
-		return out
-	default:
-		return v
+	out, err := cfn.Resolve(v, cfn.Placeholders{}, "", true)
+	if err != nil {
+		panic("cdktest: " + err.Error()) // a malformed intrinsic in a synthesized template
 	}
-}
-
-func resolveRef(name string) string {
-	switch name {
-	case "AWS::AccountId":
-		return Account
-	case "AWS::Region":
-		return Region
-	case "AWS::Partition":
-		return Partition
-	case "AWS::URLSuffix":
-		return "amazonaws.com"
-	}
-	return "${" + name + "}"
+	return out
 }
 
 // Definition returns the resolved, parsed definition of a state machine.

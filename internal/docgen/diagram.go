@@ -13,17 +13,24 @@ import (
 // SourceStack is the stack the architecture diagram is drawn from.
 const SourceStack = "SnapshotLakeSource"
 
-// machineSpec names a state machine of the source stack by its construct
-// path (the aws:cdk:path metadata without the stack and "/Resource").
+// Machines are the logical ids of the state machines the diagram draws,
+// taken from the stack's typed handles (sim.Wiring).
+type Machines struct {
+	Export, Copy, Multipart string
+}
+
+// machineSpec is a drawn state machine: its key, logical id and title.
 type machineSpec struct {
-	key, path, title string
+	key, id, title string
 }
 
 // drawnMachines are the state machines of the diagram, in drawing order.
-var drawnMachines = []machineSpec{
-	{"export", "RdsExport/StateMachine", "Export state machine"},
-	{"copy", "S3Copy/StateMachine", "Copy state machine"},
-	{"multipart", "S3Copy/Multipart/StateMachine", "Multipart state machine"},
+func (m Machines) drawn() []machineSpec {
+	return []machineSpec{
+		{"export", m.Export, "Export state machine"},
+		{"copy", m.Copy, "Copy state machine"},
+		{"multipart", m.Multipart, "Multipart state machine"},
+	}
 }
 
 // Ids of the nodes that are not states.
@@ -44,7 +51,7 @@ const (
 // states, the executions one state machine starts of another, and the
 // copies into the destination bucket. It returns the flowchart without a
 // Markdown fence.
-func Diagram(tpl map[string]any) (string, error) {
+func Diagram(tpl map[string]any, machines Machines) (string, error) {
 	resources, _ := tpl["Resources"].(map[string]any)
 	if len(resources) == 0 {
 		return "", fmt.Errorf("docgen: the template has no Resources")
@@ -56,7 +63,7 @@ func Diagram(tpl map[string]any) (string, error) {
 		classes:   map[string][]string{},
 		starts:    map[string]string{},
 	}
-	if err := d.findMachines(); err != nil {
+	if err := d.findMachines(machines); err != nil {
 		return "", err
 	}
 	if err := d.draw(); err != nil {
@@ -94,58 +101,26 @@ func (d *diagram) resource(id string) map[string]any {
 	return r
 }
 
-func cdkPath(r map[string]any) string {
-	md, _ := r["Metadata"].(map[string]any)
-	p, _ := md["aws:cdk:path"].(string)
-	return strings.TrimSuffix(p, "/Resource")
-}
-
-func (d *diagram) findMachines() error {
-	found := map[string]machine{}
-	var ids []string
-	for id := range d.resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		r := d.resource(id)
+func (d *diagram) findMachines(machines Machines) error {
+	for _, spec := range machines.drawn() {
+		r := d.resource(spec.id)
 		if r["Type"] != "AWS::StepFunctions::StateMachine" {
-			continue
-		}
-		p := cdkPath(r)
-		var spec *machineSpec
-		for i, s := range drawnMachines {
-			if strings.HasSuffix(p, "/"+s.path) {
-				spec = &drawnMachines[i]
-			}
-		}
-		if spec == nil {
-			return fmt.Errorf("docgen: state machine %s (%s) is not in the diagram: add it to docgen's drawnMachines", id, p)
-		}
-		if _, dup := found[spec.key]; dup {
-			return fmt.Errorf("docgen: two state machines at */%s", spec.path)
+			return fmt.Errorf("docgen: the template has no state machine %q (%s)", spec.id, spec.title)
 		}
 		props, _ := r["Properties"].(map[string]any)
 		s, ok := cdktest.Resolve(props["DefinitionString"]).(string)
 		if !ok {
-			return fmt.Errorf("docgen: state machine %s has no DefinitionString", id)
+			return fmt.Errorf("docgen: state machine %s has no DefinitionString", spec.id)
 		}
 		var def map[string]any
 		if err := json.Unmarshal([]byte(s), &def); err != nil {
-			return fmt.Errorf("docgen: definition of %s: %w", id, err)
+			return fmt.Errorf("docgen: definition of %s: %w", spec.id, err)
 		}
 		typ, _ := props["StateMachineType"].(string)
 		if typ == "" {
 			typ = "STANDARD"
 		}
-		found[spec.key] = machine{spec: *spec, logicalID: id, typ: typ, def: def}
-	}
-	for _, s := range drawnMachines {
-		m, ok := found[s.key]
-		if !ok {
-			return fmt.Errorf("docgen: the template has no state machine at */%s", s.path)
-		}
-		d.machines = append(d.machines, m)
+		d.machines = append(d.machines, machine{spec: spec, logicalID: spec.id, typ: typ, def: def})
 	}
 	return nil
 }

@@ -43,12 +43,12 @@ func PropsSection(root string) (string, error) {
 
 // DiagramSection is the content of the diagram block: the Mermaid diagram
 // of templates[SourceStack] in a ```mermaid fence.
-func DiagramSection(templates map[string]map[string]any) (string, error) {
+func DiagramSection(templates map[string]map[string]any, machines Machines) (string, error) {
 	tpl, ok := templates[SourceStack]
 	if !ok {
 		return "", fmt.Errorf("docgen: no %s stack was synthesized", SourceStack)
 	}
-	d, err := Diagram(tpl)
+	d, err := Diagram(tpl, machines)
 	if err != nil {
 		return "", err
 	}
@@ -56,12 +56,12 @@ func DiagramSection(templates map[string]map[string]any) (string, error) {
 }
 
 // Generate returns the content of every block of Blocks by name.
-func Generate(root string, templates map[string]map[string]any) (map[string]string, error) {
+func Generate(root string, templates map[string]map[string]any, machines Machines) (map[string]string, error) {
 	props, err := PropsSection(root)
 	if err != nil {
 		return nil, err
 	}
-	diagram, err := DiagramSection(templates)
+	diagram, err := DiagramSection(templates, machines)
 	if err != nil {
 		return nil, err
 	}

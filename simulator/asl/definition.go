@@ -69,6 +69,7 @@ type retrier struct {
 	maxAttempts int
 	backoff     float64
 	maxDelay    float64 // 0 = none
+	jitter      bool    // JitterStrategy FULL
 }
 
 type catcher struct {
@@ -892,9 +893,11 @@ func parseRetry(v any, fail func(string, ...any) error) ([]*retrier, error) {
 			rt.maxDelay = float64(n)
 		}
 		if x, ok := rm["JitterStrategy"]; ok {
-			if s, _ := x.(string); s != "FULL" && s != "NONE" {
+			s, _ := x.(string)
+			if s != "FULL" && s != "NONE" {
 				return nil, fail("Retry[%d]: JitterStrategy must be FULL or NONE", i)
 			}
+			rt.jitter = s == "FULL"
 		}
 		out = append(out, rt)
 	}

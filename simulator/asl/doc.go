@@ -85,7 +85,7 @@
 //     StepFunctions.ExecutionAlreadyExistsException (EXPRESS names are not
 //     checked).
 //   - Map: Items (default: the state input), ItemSelector, MaxConcurrency
-//     (0 = unbounded, capped by WithMaxWorkers and, inline, at 40 as in AWS),
+//     (0 = unbounded: 10,000 for a Distributed Map; inline at most 40 as in AWS),
 //     results in item order. DISTRIBUTED: ProcessorConfig ExecutionType
 //     STANDARD or EXPRESS, each child a separate execution with its own
 //     record, history count, history limit and billing; ItemReader
@@ -105,13 +105,16 @@
 //
 // # Simplifications
 //
-//   - Time is simulated. Each execution starts at the clock (WithClock) or at
-//     its parent's simulated time; only Wait, Retry intervals and .sync
-//     children advance it; integration calls take no simulated time, so Task
-//     TimeoutSeconds only fires on .sync children. Map iterations and Parallel
-//     branches each have their own clock; the state ends at the latest.
-//     Express executions record no duration (the 5-minute limit is not
-//     enforced).
+//   - Time is simulated, on one clock per Executor that every thread
+//     shares (see clock.go): an execution starts at the clock (WithClock) or
+//     at its parent's simulated time; Wait states, Retry intervals and calls
+//     to a TimedIntegration advance it (other integrations take no time).
+//     The clock moves only when every thread waits, so at most
+//     MaxConcurrency Distributed Map children and min(MaxConcurrency, 40)
+//     inline iterations run at once in simulated time, requests reach the
+//     integration in simulated-time order, and a Map or Parallel state ends
+//     when its last iteration or branch does. An Express execution that runs
+//     past 5 minutes (WithExpressMaxDuration) fails with States.Timeout.
 //   - An inline Map evaluates ItemSelector for all items before the first
 //     iteration (a selector failure fails the Map state before any
 //     MapIterationStarted). A failed iteration or branch stops its siblings at

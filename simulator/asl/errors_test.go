@@ -35,7 +35,7 @@ func TestRetryBackoffOnSimulatedClock(t *testing.T) {
 	    "Arguments": {"Try": "{% $states.context.State.RetryCount %}"},
 	    "Retry": [
 	      {"ErrorEquals": ["Other.Error"], "MaxAttempts": 10},
-	      {"ErrorEquals": ["Rds.RdsException"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 6, "MaxDelaySeconds": 5, "JitterStrategy": "FULL"}
+	      {"ErrorEquals": ["Rds.RdsException"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 6, "MaxDelaySeconds": 5, "JitterStrategy": "NONE"}
 	    ],
 	    "End": true}}
 	}`, nil)

@@ -20,6 +20,7 @@ type Executor struct {
 	integ Integration
 	eval  Evaluator
 	cfg   config
+	clock *clock
 
 	mu       sync.Mutex
 	machines map[string]*machineInfo
@@ -40,8 +41,9 @@ type config struct {
 	roleArn       string
 	keepHistory   bool
 	trace         TraceMode
-	maxWorkers    int
 	childPayloads bool
+	expressMax    time.Duration
+	quantum       time.Duration
 }
 
 // Option configures an Executor.
@@ -63,13 +65,13 @@ func WithHistory(keep bool) Option { return func(c *config) { c.keepHistory = ke
 // WithTrace keeps a trace of the states each execution entered.
 func WithTrace(mode TraceMode) Option { return func(c *config) { c.trace = mode } }
 
-// WithMaxWorkers caps the goroutines one Map state (or Map run) uses when its
-// MaxConcurrency is 0 (unbounded) or larger (default 32). Inline Map states
-// are also capped at 40, as in AWS.
-func WithMaxWorkers(n int) Option {
+// WithExpressMaxDuration sets how long an Express execution may run before
+// it fails with States.Timeout (default ExpressMaxDuration, AWS's 5
+// minutes).
+func WithExpressMaxDuration(d time.Duration) Option {
 	return func(c *config) {
-		if n > 0 {
-			c.maxWorkers = n
+		if d > 0 {
+			c.expressMax = d
 		}
 	}
 }
@@ -84,7 +86,7 @@ func New(integ Integration, eval Evaluator, opts ...Option) *Executor {
 	cfg := config{
 		clock:      func() time.Time { return time.Now().UTC() },
 		roleArn:    "arn:aws:iam::123456789012:role/StepFunctionsExecutionRole",
-		maxWorkers: 32,
+		expressMax: ExpressMaxDuration,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -93,6 +95,7 @@ func New(integ Integration, eval Evaluator, opts ...Option) *Executor {
 		integ:    integ,
 		eval:     eval,
 		cfg:      cfg,
+		clock:    &clock{quantum: cfg.quantum},
 		machines: map[string]*machineInfo{},
 		byARN:    map[string]*ExecutionRecord{},
 		running:  map[string]*execution{},
@@ -149,14 +152,16 @@ func (e *Executor) Register(arn string, definition any, typ string) error {
 // it); otherwise the error is StepFunctions.ExecutionAlreadyExistsException.
 // Errors are *awserr.Error.
 func (e *Executor) Start(ctx context.Context, arn, name string, input any) (*Execution, error) {
-	x, existing, err := e.begin(ctx, arn, name, input, nil, e.cfg.clock())
+	start := e.clock.begin(e.cfg.clock())
+	defer e.clock.exit()
+	x, existing, err := e.begin(ctx, arn, name, input, nil, start)
 	if err != nil {
 		return nil, err
 	}
 	if !existing {
 		e.execute(x)
 	} else {
-		<-x.done
+		e.clock.blockOn(x.done)
 	}
 	rec, _ := e.Execution(x.arn)
 	return &Execution{ExecutionRecord: rec}, nil
@@ -288,6 +293,11 @@ func (e *Executor) newExecution(ctx context.Context, mi *machineInfo, arn, name 
 	}
 	if mi.def.timeoutSeconds > 0 {
 		x.deadline = start.Add(time.Duration(mi.def.timeoutSeconds) * time.Second)
+	}
+	if mi.typ == TypeExpress && e.cfg.expressMax > 0 {
+		if d := start.Add(e.cfg.expressMax); x.deadline.IsZero() || d.Before(x.deadline) {
+			x.deadline = d
+		}
 	}
 	x.rec = &ExecutionRecord{
 		ExecutionARN:     arn,
@@ -546,6 +556,9 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 // normalize turns any JSON-compatible value into plain JSON values (maps,
 // slices, float64, string, bool, nil) and returns its JSON size in bytes.
 func normalize(v any) (any, int, error) {
+	if out, n, err := fastNormalize(v); err == nil {
+		return out, n, nil
+	}
 	b, err := marshal(v)
 	if err != nil {
 		return nil, 0, err
@@ -568,6 +581,9 @@ func marshal(v any) ([]byte, error) {
 }
 
 func jsonSize(v any) int {
+	if n, ok := plainSize(v); ok {
+		return n
+	}
 	b, err := marshal(v)
 	if err != nil {
 		return 0

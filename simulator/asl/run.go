@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,7 +161,7 @@ func (th *thread) runState(st *stateDef, input any) (out any, next string, err *
 	sr.enteredID = id
 	th.x.statesEntered.Add(1)
 	defer func() {
-		if mode := th.x.ex.cfg.trace; mode != TraceOff {
+		if mode := th.x.ex.cfg.trace; mode != TraceOff && (mode != TraceTop || !strings.Contains(th.path, "[")) {
 			t := TraceEntry{State: st.name, Path: th.path + st.name}
 			if mode == TraceData {
 				t.Input, t.Output = input, out
@@ -346,7 +347,9 @@ func (sr *stateRun) wait() (any, *awserr.Error) {
 			until = t
 		}
 	}
-	th.now = until
+	if err := th.sleep(until); err != nil {
+		return nil, err
+	}
 	if err := th.check(); err != nil {
 		return nil, err
 	}
@@ -440,10 +443,15 @@ func (sr *stateRun) withRetry() (any, string, *awserr.Error) {
 			if r.maxDelay > 0 && delay > r.maxDelay {
 				delay = r.maxDelay
 			}
+			if r.jitter {
+				delay *= jitterFraction(th.x.arn, th.path+st.name, sr.retries)
+			}
 			used[i]++
 			sr.retries++
 			th.x.retries.Add(1)
-			th.now = th.now.Add(time.Duration(delay * float64(time.Second)))
+			if e := th.sleep(th.now.Add(time.Duration(delay * float64(time.Second)))); e != nil {
+				return nil, "", e
+			}
 			if e := th.check(); e != nil {
 				return nil, "", e
 			}
@@ -495,27 +503,18 @@ func (sr *stateRun) parallel() (any, *awserr.Error) {
 	}
 	results := make([]any, len(st.branches))
 	errs := make([]*awserr.Error, len(st.branches))
-	ends := make([]time.Time, len(st.branches))
 	var stop atomic.Bool
-	var wg sync.WaitGroup
+	g := th.x.ex.clock.group()
 	for i, br := range st.branches {
-		wg.Add(1)
-		go func(i int, br *smDef) {
-			defer wg.Done()
+		g.spawn(func() {
 			bt := &thread{x: th.x, vars: newScope(th.vars), now: th.now, path: th.path + st.name + "#" + strconv.Itoa(i) + "/", stop: &stop}
 			results[i], errs[i] = bt.runMachine(br, in)
 			if errs[i] != nil && errs[i] != errStopped {
 				stop.Store(true)
 			}
-			ends[i] = bt.now
-		}(i, br)
+		})
 	}
-	wg.Wait()
-	for _, t := range ends {
-		if t.After(th.now) {
-			th.now = t
-		}
-	}
+	th.now = g.wait()
 	if err := firstError(errs); err != nil {
 		if e := th.ev("ParallelStateFailed", st.name); e != nil {
 			return nil, e

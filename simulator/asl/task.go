@@ -105,14 +105,7 @@ func (sr *stateRun) callSDK(args map[string]any) (any, *awserr.Error) {
 	if x.ex.integ == nil {
 		return nil, newErr(ErrTaskFailed, "no integration configured for "+r.arn)
 	}
-	res, err := x.ex.integ.Call(x.ctx, r.service, r.action, args)
-	if err != nil {
-		if x.ctx.Err() != nil {
-			return nil, newErr("asl.Aborted", "execution aborted: "+err.Error())
-		}
-		return nil, awserr.As(err)
-	}
-	return res, nil
+	return sr.th.call(r.service, r.action, args)
 }
 
 // startExecution implements arn:aws:states:::states:startExecution,
@@ -147,8 +140,10 @@ func (sr *stateRun) startExecution(args map[string]any, timeout int) (any, *awse
 	if st.resource.kind == resStartExecution {
 		if !existing {
 			x.ex.bg.Add(1)
+			x.ex.clock.enter()
 			go func() {
 				defer x.ex.bg.Done()
+				defer x.ex.clock.exit()
 				x.ex.execute(child)
 			}()
 		}
@@ -157,18 +152,20 @@ func (sr *stateRun) startExecution(args map[string]any, timeout int) (any, *awse
 	if e := th.ev("TaskSubmitted", st.name); e != nil {
 		return nil, e
 	}
-	if existing {
-		<-child.done
-	} else {
-		x.ex.execute(child)
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = th.now.Add(time.Duration(timeout) * time.Second)
 	}
+	timedOut := x.ex.clock.race(deadline, func() {
+		if existing {
+			x.ex.clock.blockOn(child.done)
+		} else {
+			x.ex.execute(child)
+		}
+	})
+	th.now = x.ex.clock.time()
 	rec, _ := x.ex.Execution(child.arn)
-	started := th.now
-	if rec.StopDate.After(th.now) {
-		th.now = rec.StopDate
-	}
-	if timeout > 0 && th.now.Sub(started) > time.Duration(timeout)*time.Second {
-		th.now = started.Add(time.Duration(timeout) * time.Second)
+	if timedOut {
 		return nil, newErr(ErrTimeout, fmt.Sprintf("The task '%s' timed out after %d seconds waiting for execution %s.", st.name, timeout, child.arn))
 	}
 	sync2 := st.resource.kind == resStartExecutionSync2

@@ -98,6 +98,9 @@ const (
 	TraceStates
 	// TraceData also keeps each state's input and output.
 	TraceData
+	// TraceTop keeps the name and path of every state entered outside Map
+	// iterations (what a report of a large run needs, in bounded memory).
+	TraceTop
 )
 
 // TraceEntry is one state run: Path locates it inside Map iterations and

@@ -360,3 +360,37 @@ func TestConcurrentExports(t *testing.T) {
 		t.Fatalf("%d objects", n)
 	}
 }
+
+func TestDescribeSnapshots_refusesASnapshotTypeTheCallDoesNotTake(t *testing.T) {
+	f, _ := newFake(t)
+	f.AddClusterSnapshot(ClusterSnapshot{Identifier: "awsbackup:job-1", ClusterIdentifier: "analytics-db", Type: "manual"})
+	// GIVEN an AWS Backup cluster snapshot THEN it is described as manual, never as awsbackup
+	res := mustCall(t, f, "describeDBClusterSnapshots", map[string]any{"DbClusterSnapshotIdentifier": "awsbackup:job-1", "SnapshotType": "manual"})
+	if n := len(res["DbClusterSnapshots"].([]any)); n != 1 {
+		t.Fatalf("%d snapshots", n)
+	}
+	_, err := call(t, f, "describeDBClusterSnapshots", map[string]any{"DbClusterSnapshotIdentifier": "awsbackup:job-1", "SnapshotType": "awsbackup"})
+	checkErr(t, err, ErrRds, "Invalid value for SnapshotType: awsbackup")
+	// AND instances take awsbackup
+	_, err = call(t, f, "describeDBSnapshots", map[string]any{"SnapshotType": "awsbackup"})
+	checkErr(t, err, "", "")
+	_, err = call(t, f, "describeDBSnapshots", map[string]any{"SnapshotType": "Manual"})
+	checkErr(t, err, ErrRds, "Manual")
+}
+
+func TestDescribeExportTasks_statusFilter(t *testing.T) {
+	f, _ := newFake(t)
+	f.SetDefaultPlan(ExportPlan{PollsBeforeDone: 5})
+	mustCall(t, f, "startExportTask", startArgs("running", clusterSnap))
+	running := map[string]any{"Filters": []any{map[string]any{"Name": "status", "Values": []any{"starting", "in_progress", "canceling"}}}}
+	if n := len(mustCall(t, f, "describeExportTasks", running)["ExportTasks"].([]any)); n != 1 {
+		t.Fatalf("running: %d", n)
+	}
+	done := map[string]any{"Filters": []any{map[string]any{"Name": "status", "Values": []any{"complete"}}}}
+	if n := len(mustCall(t, f, "describeExportTasks", done)["ExportTasks"].([]any)); n != 0 {
+		t.Fatalf("complete: %d", n)
+	}
+	upper := map[string]any{"Filters": []any{map[string]any{"Name": "status", "Values": []any{"IN_PROGRESS"}}}}
+	_, err := call(t, f, "describeExportTasks", upper)
+	checkErr(t, err, ErrRds, "IN_PROGRESS")
+}

@@ -57,6 +57,10 @@ type BucketOptions struct {
 	// BucketOwnerEnforced disables ACLs: a request with an ACL other than
 	// bucket-owner-full-control fails with AccessControlListNotSupported.
 	BucketOwnerEnforced bool
+	// BucketKeyEnabled is the S3 Bucket Key setting of the bucket's default
+	// encryption: with it, SSE-KMS requests do not call KMS one by one (see
+	// SetTiming).
+	BucketKeyEnabled bool
 }
 
 // Fault makes matching calls fail before they do anything: Action is the
@@ -88,6 +92,7 @@ type Fake struct {
 	uploads map[string]*upload
 	seq     int
 	api     *fakeapi.Service
+	timing  *timer // nil: requests take no time and never throttle
 }
 
 type bucket struct {
@@ -429,4 +434,14 @@ func (f *Fake) nextID(parts ...string) string {
 
 func awsNoSuchUpload(id string) error {
 	return awserr.New(ErrNoSuchUpload, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed: %s (Service: S3, Status Code: 404)", id)
+}
+
+// Count returns the number of objects in a bucket.
+func (f *Fake) Count(bucketName string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b := f.buckets[bucketName]; b != nil {
+		return len(b.objects)
+	}
+	return 0
 }

@@ -12,11 +12,14 @@ import (
 // Comparison is one export size run through this project's copy and the
 // seed's inline-Map copy.
 type Comparison struct {
-	Objects  int
-	Ours     Figures
-	OursRun  Execution // the copy execution
-	Seed     Figures
-	SeedRun  Execution
+	Objects int
+	Ours    Figures
+	OursRun Execution // the copy execution
+	Seed    Figures
+	SeedRun Execution
+	// Copy is the timing of this project's copy (simulated).
+	Copy CopyFigures
+	// Duration is the wall time both runs took here.
 	Duration time.Duration
 }
 
@@ -37,6 +40,9 @@ func CompareDesigns(ctx context.Context, app *App, counts []int, size int64) ([]
 			return nil, err
 		}
 		c := Comparison{Objects: n, Ours: r.Result.Figures}
+		if len(r.Result.Copies) > 0 {
+			c.Copy = r.Result.Copies[0]
+		}
 		for _, e := range r.Result.Executions {
 			if e.StateMachine == "copy" {
 				c.OursRun = e
@@ -69,6 +75,18 @@ func WriteComparison(w io.Writer, cs []Comparison) {
 		fmt.Fprintf(w, "| %d | %d | %s | seed (inline Map) | %s | %d | %.4f | %d | %d |\n",
 			c.Objects, c.Seed.ObjectsInExport, size(c.Seed.LargestObject), result,
 			c.Seed.MaxStandardHistoryEvents, c.Seed.StandardTransitionsPerObject, c.Seed.ExpressRequests, c.Seed.CopyConcurrency)
+	}
+}
+
+// WriteTiming prints, as a Markdown table, the simulated timing of this
+// project's copies (package timing's model).
+func WriteTiming(w io.Writer, cs []Comparison) {
+	fmt.Fprintln(w, "| data files | copy (simulated) | S3 bound | copy ÷ bound | busiest prefix writes | throttled requests | retries | failed children |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, c := range cs {
+		f := c.Copy
+		fmt.Fprintf(w, "| %d | %.1f s | %.1f s | %.2f | %d | %d | %d | %d |\n",
+			c.Objects, f.CopySeconds, f.BoundSeconds, f.CopyOverBound, f.WritesInBusiestPrefix, f.ThrottledRequests, f.Retries, f.FailedChildren)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
+	"github.com/snapshotlake/snapshotlake/simulator/timing"
 )
 
 // Result is what a run produced, in the shape `simulate -json` prints.
@@ -21,6 +22,10 @@ type Result struct {
 	Destination Destination    `json:"destination"`
 	Events      []Event        `json:"events"`
 	Figures     Figures        `json:"figures"`
+	// Copies are the timing figures of each export's copy.
+	Copies []CopyFigures `json:"copies"`
+	// Timing is the timing model the run used.
+	Timing timing.Model `json:"timing"`
 }
 
 // Event is an event a state machine put on an event bus.
@@ -52,9 +57,9 @@ type Execution struct {
 	Parent           string   `json:"parent,omitempty"`
 	MapRunChild      bool     `json:"mapRunChild,omitempty"`
 	States           []string `json:"states,omitempty"`
-	// StartDate and StopDate are simulated (ISO-8601, UTC), so durations can be read.
-	StartDate string `json:"startDate"`
-	StopDate  string `json:"stopDate"`
+	// StartDate and StopDate are simulated.
+	StartDate time.Time `json:"startDate"`
+	StopDate  time.Time `json:"stopDate"`
 }
 
 // ExportTask is an export the run started.
@@ -114,7 +119,7 @@ func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string
 			Status: string(rec.Status), Error: rec.Error, Cause: rec.Cause,
 			HistoryEvents: rec.HistoryEvents, StateTransitions: rec.StateTransitions,
 			Parent: names[rec.ParentARN], MapRunChild: rec.MapRunARN != "",
-			StartDate: isoTime(rec.StartDate), StopDate: isoTime(rec.StopDate),
+			StartDate: rec.StartDate, StopDate: rec.StopDate,
 		}
 		for _, t := range rec.Trace {
 			if !strings.Contains(t.Path, "[") {
@@ -155,23 +160,13 @@ func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string
 	}
 	f.ExpressRequests = sum.ExpressRequests
 	f.StandardExecutions, f.ExpressExecutions = sum.StandardExecutions, sum.ExpressExecutions
-	if m, ok := machines[copyPath].states["Copy data files"]["MaxConcurrency"].(float64); ok {
-		f.CopyConcurrency = int(m)
-	}
 	return res
 }
 
 func machineName(arn string, machines map[string]machine) string {
-	for path, m := range machines {
+	for _, m := range machines {
 		if m.arn == arn {
-			switch path {
-			case exportPath:
-				return "export"
-			case copyPath:
-				return "copy"
-			case multipartPath:
-				return "multipart"
-			}
+			return m.role
 		}
 	}
 	return arn
@@ -180,11 +175,4 @@ func machineName(arn string, machines map[string]machine) string {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func isoTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }

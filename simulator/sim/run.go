@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/snapshotlake/snapshotlake/internal/cdktest"
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
 	"github.com/snapshotlake/snapshotlake/simulator/eventsfake"
@@ -17,14 +16,8 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/s3fake"
+	"github.com/snapshotlake/snapshotlake/simulator/timing"
 	"github.com/snapshotlake/snapshotlake/stacks"
-)
-
-// Construct paths of the three state machines in every stack.
-const (
-	exportPath    = "RdsExport/StateMachine/Resource"
-	copyPath      = "S3Copy/StateMachine/Resource"
-	multipartPath = "S3Copy/Multipart/StateMachine/Resource"
 )
 
 // Defaults of a scenario.
@@ -46,8 +39,6 @@ type Run struct {
 	Records []asl.ExecutionRecord
 	// DestinationBucket and ExportBucket are the local bucket names.
 	DestinationBucket, ExportBucket string
-
-	mu sync.Mutex
 }
 
 // Options tune a run.
@@ -57,12 +48,16 @@ type Options struct {
 	// Evaluator is a running JSONata bridge to reuse; Default: one started
 	// and closed by Execute.
 	Evaluator *jsonata.Evaluator
+	// Progress, when set, is called about once per ProgressInterval of wall
+	// time (default 1 s) while the run goes on.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
 }
 
-// machine is a resolved, registered state machine.
+// machine is a resolved, registered state machine; role is "export",
+// "copy", "multipart" or, for any other, its logical id.
 type machine struct {
-	arn, typ string
-	states   map[string]map[string]any
+	arn, typ, role string
 }
 
 // Execute runs sc against app (synthesized with sc.Context).
@@ -83,64 +78,79 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		sort.Strings(names)
 		return nil, fmt.Errorf("scenario stack %q was not synthesized; the app has %v", stackName, names)
 	}
-	w := world{stack: stackName, resources: map[string]map[string]any{}}
-	for id, r := range tpl["Resources"].(map[string]any) {
-		w.resources[id] = r.(map[string]any)
+	wiring, ok := app.Wiring[stackName]
+	if !ok {
+		return nil, fmt.Errorf("scenario stack %q has no export pipeline to run (a demo or source stack)", stackName)
 	}
+	w := world{Stack: stackName, Resources: map[string]map[string]any{}}
+	for id, r := range tpl["Resources"].(map[string]any) {
+		w.Resources[id] = r.(map[string]any)
+	}
+	roles := map[string]string{wiring.ExportMachine: "export", wiring.CopyMachine: "copy", wiring.MultipartMachine: "multipart"}
 	machines := map[string]machine{}
 	defs := map[string]map[string]any{}
-	for id, r := range w.resources {
+	for id, r := range w.Resources {
 		if r["Type"] != "AWS::StepFunctions::StateMachine" {
 			continue
 		}
-		path, _ := r["Metadata"].(map[string]any)["aws:cdk:path"].(string)
 		props := r["Properties"].(map[string]any)
-		def, err := w.resolve(props["DefinitionString"])
+		def, err := w.Resolve(props["DefinitionString"])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("state machine %s: %w", id, err)
 		}
 		var parsed map[string]any
 		if err := json.Unmarshal([]byte(def.(string)), &parsed); err != nil {
-			return nil, fmt.Errorf("%s: definition: %w", path, err)
+			return nil, fmt.Errorf("state machine %s: definition: %w", id, err)
 		}
 		typ, _ := props["StateMachineType"].(string)
 		if typ == "" {
 			typ = asl.TypeStandard
 		}
-		for _, p := range []string{exportPath, copyPath, multipartPath} {
-			if path == stackName+"/"+p {
-				machines[p] = machine{arn: w.stateMachineArn(id), typ: typ, states: cdktest.States(parsed)}
-				defs[p] = parsed
-			}
+		role := roles[id]
+		if role == "" {
+			role = id
+		}
+		machines[id] = machine{arn: w.StateMachineArn(id), typ: typ, role: role}
+		defs[id] = parsed
+	}
+	str := func(v any) (string, error) {
+		if v == nil {
+			return "", nil
+		}
+		r, err := w.Resolve(v)
+		return fmt.Sprint(r), err
+	}
+	r := &Run{S3: s3fake.NewFake()}
+	var exportKey, destKey string
+	var err error
+	for _, f := range []struct {
+		dst *string
+		v   any
+	}{{&r.ExportBucket, wiring.ExportBucket}, {&exportKey, wiring.ExportKeyArn}, {&r.DestinationBucket, wiring.DestinationBucket}, {&destKey, wiring.DestinationKeyArn}} {
+		if *f.dst, err = str(f.v); err != nil {
+			return nil, err
 		}
 	}
-	if len(machines) != 3 {
-		return nil, fmt.Errorf("stack %s: want the export, copy and multipart state machines, found %d", stackName, len(machines))
-	}
-
-	exportArgs := machines[exportPath].states["Start export"]["Arguments"].(map[string]any)
-	copyArgs := machines[copyPath].states["Copy data file"]["Arguments"].(map[string]any)
-	r := &Run{
-		S3:                s3fake.NewFake(),
-		ExportBucket:      fmt.Sprint(exportArgs["S3BucketName"]),
-		DestinationBucket: fmt.Sprint(copyArgs["Bucket"]),
-	}
-	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: fmt.Sprint(exportArgs["KmsKeyId"]), BucketOwnerEnforced: true})
-	destKey, _ := copyArgs["SsekmsKeyId"].(string)
+	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.ExportBucket)})
 	destOwner := Account
-	for _, src := range app.Config.Sources {
-		if src.StackName == stackName && src.DestinationAccount != "" {
-			destOwner = src.DestinationAccount // another account's bucket
-		}
+	if wiring.DestinationAccount != "" {
+		destOwner = wiring.DestinationAccount // another account's bucket
 	}
-	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true})
+	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.DestinationBucket)})
+	model := timing.Default()
+	if sc.Timing != nil {
+		model = sc.Timing.WithDefaults()
+	}
+	r.S3.SetTiming(model)
 	r.RDS = rdsfake.New(r.S3)
 
 	event, err := prepareRDS(r.RDS, w, app.Config, sc)
 	if err != nil {
 		return nil, err
 	}
-	busy, err := startBusyExports(ctx, r.RDS, r.ExportBucket, exportArgs, sc.Export)
+	busy, err := startBusyExports(ctx, r.RDS, r.ExportBucket, exportKey, sc.Export)
 	if err != nil {
 		return nil, err
 	}
@@ -192,14 +202,24 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		return nil, awserr.New("States.Runtime", "no local fake answers aws-sdk:%s:%s", service, action)
 	})
 	start, _ := time.Parse(time.RFC3339Nano, snapshotTime(sc))
-	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) })}
+	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) }), asl.WithExpressMaxDuration(model.ExpressMaxDuration()), asl.WithTimeQuantum(model.Quantum())}
 	if opts.Trace {
-		execOpts = append(execOpts, asl.WithTrace(asl.TraceStates))
+		execOpts = append(execOpts, asl.WithTrace(asl.TraceTop))
 	}
-	exec := asl.New(integ, asl.FromJSONata(ev), execOpts...)
-	for p, m := range machines {
-		if err := exec.Register(m.arn, defs[p], m.typ); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+	timed := &timedIntegration{IntegrationFunc: integ, s3: r.S3, calls: calls, complete: map[string]time.Time{}}
+	exec := asl.New(timed, asl.FromJSONata(ev), execOpts...)
+	if opts.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		interval := opts.ProgressInterval
+		if interval <= 0 {
+			interval = time.Second
+		}
+		go r.watch(exec, start.Add(6*time.Minute), interval, opts.Progress, stop)
+	}
+	for id, m := range machines {
+		if err := exec.Register(m.arn, defs[id], m.typ); err != nil {
+			return nil, fmt.Errorf("state machine %s: %w", id, err)
 		}
 	}
 
@@ -209,7 +229,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	}
 	var runs []*asl.Execution
 	for i := 1; i <= deliveries; i++ {
-		x, err := exec.Start(ctx, machines[exportPath].arn, fmt.Sprintf("delivery-%d", i), event)
+		x, err := exec.Start(ctx, machines[wiring.ExportMachine].arn, fmt.Sprintf("delivery-%d", i), event)
 		if err != nil {
 			return nil, fmt.Errorf("delivery %d: %w", i, err)
 		}
@@ -218,10 +238,13 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	exec.Wait()
 	r.Records = exec.Executions()
 	r.Result = r.result(runs, exec.Summary(), machines, calls.snapshot(), calls.exportTaskIDs())
+	r.Result.Figures.CopyConcurrency = wiring.CopyConcurrency
 	r.Result.Events = []Event{}
 	for _, e := range r.Events.Events() {
 		r.Result.Events = append(r.Result.Events, Event{Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail})
 	}
+	r.Result.Copies = r.copyFigures(timed, model, calls.exportTaskIDs())
+	r.Result.Timing = model
 	return r, nil
 }
 
@@ -289,15 +312,15 @@ func prepareRDS(rds *rdsfake.Fake, w world, cfg stacks.Config, sc Scenario) (map
 }
 
 func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
-	if w.stack == stacks.DemoStackName {
-		for id, r := range w.resources {
+	if w.Stack == stacks.DemoStackName {
+		for id, r := range w.Resources {
 			if r["Type"] == "AWS::RDS::DBCluster" && kind == "cluster" {
-				return w.ref(id)
+				return w.Ref(id)
 			}
 		}
 	}
 	for _, src := range cfg.Sources {
-		if src.StackName != w.stack {
+		if src.StackName != w.Stack {
 			continue
 		}
 		if kind == "cluster" && len(src.ClusterIdentifiers) > 0 {
@@ -307,7 +330,7 @@ func defaultSource(w world, cfg stacks.Config, kind string) (string, error) {
 			return src.InstanceIdentifiers[0], nil
 		}
 	}
-	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.stack, kind)
+	return "", fmt.Errorf("stack %s has no configured %s source: set snapshot.sourceIdentifier", w.Stack, kind)
 }
 
 // snapshotEvent is the EventBridge event RDS sends for a new snapshot.
@@ -379,7 +402,7 @@ type busyExports struct {
 	ids []string
 }
 
-func startBusyExports(ctx context.Context, rds *rdsfake.Fake, bucket string, args map[string]any, e Export) (*busyExports, error) {
+func startBusyExports(ctx context.Context, rds *rdsfake.Fake, bucket, kmsKey string, e Export) (*busyExports, error) {
 	b := &busyExports{}
 	if e.BusyExports == 0 {
 		return b, nil
@@ -394,7 +417,7 @@ func startBusyExports(ctx context.Context, rds *rdsfake.Fake, bucket string, arg
 		rds.SetPlan(arn, rdsfake.ExportPlan{PollsBeforeDone: polls - 1, Objects: []rdsfake.DeclaredObject{{Key: "other/public.t/1/_SUCCESS"}}})
 		if _, err := rds.Call(ctx, "startExportTask", map[string]any{
 			"ExportTaskIdentifier": id, "SourceArn": arn, "S3BucketName": bucket,
-			"IamRoleArn": args["IamRoleArn"], "KmsKeyId": args["KmsKeyId"],
+			"IamRoleArn": "arn:aws:iam::" + Account + ":role/other-export", "KmsKeyId": kmsKey,
 		}); err != nil {
 			return nil, fmt.Errorf("starting busy export %s: %w", id, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
+	"github.com/snapshotlake/snapshotlake/simulator/timing"
 )
 
 // Scenario is one local run: which stack, which event, what the export
@@ -36,6 +37,9 @@ type Scenario struct {
 	Export Export `json:"export"`
 	// Faults make calls fail.
 	Faults []Fault `json:"faults,omitempty"`
+	// Timing overrides parameters of the timing model (package timing);
+	// fields left out keep their defaults.
+	Timing *timing.Model `json:"timing,omitempty"`
 }
 
 // Snapshot describes the snapshot the event is about.
@@ -173,6 +177,11 @@ func (s Scenario) Validate() error {
 	}
 	if g := s.Export.Generate; g != nil && (g.Count < 1 || g.Size < 0) {
 		return fmt.Errorf("scenario export.generate needs count ≥ 1 and size ≥ 0, got count %d size %d", g.Count, g.Size)
+	}
+	if s.Timing != nil {
+		if err := s.Timing.Validate(); err != nil {
+			return fmt.Errorf("scenario %w", err)
+		}
 	}
 	for _, f := range s.Faults {
 		if !callRE.MatchString(f.Call) {

@@ -84,8 +84,8 @@ func seedDesignDefinition() (map[string]any, error) {
 			return err
 		}
 		id := *stack.GetLogicalId(sm.Node().DefaultChild().(awscdk.CfnElement))
-		w := world{stack: "SeedDesign", resources: tpl.Resources}
-		resolved, err := w.resolve(tpl.Resources[id]["Properties"].(map[string]any)["DefinitionString"])
+		w := world{Stack: "SeedDesign", Resources: tpl.Resources}
+		resolved, err := w.Resolve(tpl.Resources[id]["Properties"].(map[string]any)["DefinitionString"])
 		if err != nil {
 			return err
 		}

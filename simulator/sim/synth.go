@@ -19,6 +19,9 @@ import (
 type App struct {
 	Config    stacks.Config
 	Templates map[string]map[string]any
+	// Wiring is, by stack name, what the local run needs of each demo or
+	// source stack, taken from the stacks' typed handles.
+	Wiring map[string]Wiring
 	// NagFindings are the unsuppressed cdk-nag errors and warnings by stack
 	// (`cdk synth` fails on the errors).
 	NagFindings map[string][]string
@@ -48,9 +51,17 @@ func Synthesize(context map[string]any) (*App, error) {
 			return err
 		}
 		asm := app.Synth(nil)
-		out = &App{Config: cfg, Templates: map[string]map[string]any{}, NagFindings: map[string][]string{}}
+		out = &App{Config: cfg, Templates: map[string]map[string]any{}, Wiring: map[string]Wiring{}, NagFindings: map[string][]string{}}
 		nagMessage := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-		for _, s := range built {
+		for _, b := range built {
+			s := b.Stack
+			if b.Pipeline != nil {
+				w, err := wiringOf(s, b.Pipeline)
+				if err != nil {
+					return err
+				}
+				out.Wiring[*s.StackName()] = w
+			}
 			ann := assertions.Annotations_FromStack(s)
 			for _, m := range append(*ann.FindError(jsii.String("*"), nagMessage), *ann.FindWarning(jsii.String("*"), nagMessage)...) {
 				out.NagFindings[*s.StackName()] = append(out.NagFindings[*s.StackName()], fmt.Sprintf("%s %v", *m.Id, m.Entry.Data)) //nolint:staticcheck // Id is the construct path; its replacement is not in the Go bindings
@@ -100,4 +111,56 @@ func useProjectNode() {
 		}
 		dir = parent
 	}
+}
+
+// Wiring is what the local run needs of a demo or source stack: the logical
+// ids of its state machines and the template values (intrinsics or
+// literals) of its buckets and keys.
+type Wiring struct {
+	ExportMachine, CopyMachine, MultipartMachine string
+	ExportBucket, ExportKeyArn                   any
+	DestinationBucket                            any
+	// DestinationKeyArn is nil when copies take the bucket's default encryption.
+	DestinationKeyArn any
+	// DestinationAccount owns the destination bucket; "" for the stack's own.
+	DestinationAccount string
+	CopyConcurrency    int
+}
+
+func wiringOf(stack awscdk.Stack, p *stacks.Pipeline) (Wiring, error) {
+	resolve := func(token *string) any {
+		var v any
+		b, _ := json.Marshal(stack.Resolve(token))
+		_ = json.Unmarshal(b, &v)
+		return v
+	}
+	logicalID := func(arn *string) (string, error) {
+		ref, ok := resolve(arn).(map[string]any)["Ref"].(string)
+		if !ok {
+			return "", fmt.Errorf("stack %s: state machine ARN %v is not a reference", *stack.StackName(), resolve(arn))
+		}
+		return ref, nil
+	}
+	w := Wiring{
+		ExportBucket: resolve(p.ExportBucket.BucketName()), ExportKeyArn: resolve(p.ExportKey.KeyArn()),
+		DestinationBucket: resolve(p.DestinationBucket.BucketName()), DestinationAccount: p.DestinationAccount,
+		CopyConcurrency: p.Copy.MaxConcurrency(),
+	}
+	if p.DestinationKey != nil {
+		w.DestinationKeyArn = resolve(p.DestinationKey.KeyArn())
+	}
+	var err error
+	for _, m := range []struct {
+		dst *string
+		arn *string
+	}{
+		{&w.ExportMachine, p.Export.StateMachine().StateMachineArn()},
+		{&w.CopyMachine, p.Copy.StateMachine().StateMachineArn()},
+		{&w.MultipartMachine, p.Copy.MultipartStateMachine().StateMachineArn()},
+	} {
+		if *m.dst, err = logicalID(m.arn); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
 }

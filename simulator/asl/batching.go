@@ -1,0 +1,182 @@
+package asl
+
+import (
+	"fmt"
+
+	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+)
+
+// selectorChunk is how many ItemSelector evaluations go in one round trip.
+const selectorChunk = 1000
+
+// selectItems applies ItemSelector to items, the items from index offset on
+// of the Map state's whole list. The selector sees $states.input (the Map
+// state's input) and $states.context.Map.Item {Index, Value}. A chunk of
+// items is one request: the selector's expressions run in a $map over the
+// items, so that the Map state's input is sent once per chunk, not once per
+// item. Should a chunk fail, its items are evaluated one by one to report
+// the failing expression and item.
+func (sr *stateRun) selectItems(items []any, offset int) ([]any, *awserr.Error) {
+	t := sr.st.itemSelector
+	if t == nil {
+		return items, nil
+	}
+	if t.kind == tmplLit {
+		out := make([]any, len(items))
+		for i := range out {
+			out[i] = t.lit
+		}
+		return out, nil
+	}
+	var texts []string
+	var refs refSet
+	t.exprs("", func(e *tmpl, _ string) {
+		texts = append(texts, e.expr)
+		refs = refs.union(e.refs)
+	})
+	base := sr.env()
+	expr := "$map($__items, function($__v, $__i) {(" +
+		"$states := $merge([$__s, {\"context\": $merge([$__s.context, {\"Map\": {\"Item\": {\"Index\": $__i + $__off, \"Value\": $__v}}}])}]);" +
+		"{\"r\": " + compose(texts) + "})})"
+	out := make([]any, len(items))
+	for lo := 0; lo < len(items); lo += selectorChunk {
+		hi := min(lo+selectorChunk, len(items))
+		bind := map[string]any{
+			"__items": items[lo:hi],
+			"__off":   float64(offset + lo),
+			"__s":     base.statesValue(refs.states &^ partContext),
+		}
+		if refs.states&partContext != 0 {
+			bind["__s"].(map[string]any)["context"] = sr.contextObject(nil)
+		}
+		base.bindVars(bind, refs.vars)
+		res, err := sr.th.x.ex.eval.EvalMany([]EvalRequest{{Expr: expr, Bindings: bind}})
+		if err != nil || len(res) != 1 {
+			return nil, newErr(ErrRuntime, fmt.Sprintf("JSONata engine failure: %v", err))
+		}
+		if vals, ok := decomposeSelector(res[0], hi-lo, len(texts)); ok {
+			for k, v := range vals {
+				pos := 0
+				out[lo+k] = fill(t, v, &pos)
+			}
+			continue
+		}
+		if err := sr.selectOneByOne(items, offset, lo, hi, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// decomposeSelector unpacks [{"r": [{"v": ...}, ...]}, ...]; it fails on any
+// error or undefined value, which selectOneByOne then reports.
+func decomposeSelector(r EvalResult, items, exprs int) ([][]EvalResult, bool) {
+	if r.Err != nil || r.Undefined {
+		return nil, false
+	}
+	arr, ok := r.Value.([]any)
+	if !ok {
+		if m, isObj := r.Value.(map[string]any); isObj && items == 1 {
+			arr = []any{m}
+		} else {
+			return nil, false
+		}
+	}
+	if len(arr) != items {
+		return nil, false
+	}
+	out := make([][]EvalResult, items)
+	for i, x := range arr {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		parts, ok := decomposed(EvalResult{Value: m["r"]}, exprs)
+		if !ok {
+			return nil, false
+		}
+		for _, p := range parts {
+			if p.Undefined {
+				return nil, false
+			}
+		}
+		out[i] = parts
+	}
+	return out, true
+}
+
+func (sr *stateRun) selectOneByOne(items []any, offset, lo, hi int, out []any) *awserr.Error {
+	var b batch
+	handles := make([]*batchItem, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		item := map[string]any{"Index": float64(offset + i), "Value": items[i]}
+		env := &evalEnv{input: sr.input, vars: sr.th.vars, context: func() map[string]any { return sr.contextObject(item) }}
+		handles = append(handles, b.add(sr.st.itemSelector, fmt.Sprintf("ItemSelector (item %d)", offset+i), env))
+	}
+	if err := sr.runBatch(&b); err != nil {
+		return err
+	}
+	for k, h := range handles {
+		out[lo+k] = h.value
+	}
+	return nil
+}
+
+// childInput is the input of one Distributed Map child and how many items
+// it carries.
+type childInput struct {
+	input any
+	items int
+}
+
+// childBatcher groups a Distributed Map's items into child inputs: one per
+// item without an ItemBatcher, else {Items, BatchInput} of at most maxItems
+// items and maxBytes bytes (each item counted with its JSON size and a
+// separator).
+type childBatcher struct {
+	batched    bool
+	maxItems   int
+	maxBytes   int
+	batchInput *batchItem
+	cur        []any
+	size       int
+}
+
+// add adds items and returns the child inputs that are complete.
+func (cb *childBatcher) add(items []any) []childInput {
+	if !cb.batched {
+		out := make([]childInput, len(items))
+		for i, in := range items {
+			out[i] = childInput{in, 1}
+		}
+		return out
+	}
+	var out []childInput
+	for _, in := range items {
+		n := jsonSize(in) + 1
+		if len(cb.cur) > 0 && ((cb.maxItems > 0 && len(cb.cur) >= cb.maxItems) || (cb.maxBytes > 0 && cb.size+n > cb.maxBytes)) {
+			out = append(out, cb.take())
+		}
+		cb.cur = append(cb.cur, in)
+		cb.size += n
+	}
+	return out
+}
+
+// flush returns the last, partial batch, if any.
+func (cb *childBatcher) flush() []childInput {
+	if !cb.batched || len(cb.cur) == 0 {
+		return nil
+	}
+	return []childInput{cb.take()}
+}
+
+func (cb *childBatcher) take() childInput {
+	in := map[string]any{"Items": cb.cur}
+	if cb.batchInput != nil && cb.batchInput.set {
+		in["BatchInput"] = cb.batchInput.value
+	}
+	c := childInput{in, len(cb.cur)}
+	cb.cur, cb.size = nil, 0
+	return c
+}

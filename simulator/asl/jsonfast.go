@@ -1,0 +1,124 @@
+package asl
+
+import (
+	"bytes"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	gojson "github.com/goccy/go-json"
+)
+
+// The executor measures and re-decodes values many times per state (the
+// 256 KiB checks, normalizing task results); these are its fast paths,
+// measured with go tool pprof on the 100,000-object run, where
+// encoding/json's reflection and map-key sorting were the largest Go cost.
+
+// fastNormalize is normalize with go-json and unsorted maps (the result is
+// re-decoded, so key order does not matter).
+func fastNormalize(v any) (any, int, error) {
+	var buf bytes.Buffer
+	enc := gojson.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.EncodeWithOption(v, gojson.UnorderedMap()); err != nil {
+		return nil, 0, err
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	var out any
+	if err := gojson.Unmarshal(b, &out); err != nil {
+		return nil, 0, err
+	}
+	return out, len(b), nil
+}
+
+// plainSize is the length of v's JSON encoding as encoding/json writes it
+// (no HTML escaping), computed without encoding, for plain JSON values;
+// ok is false for anything else.
+func plainSize(v any) (n int, ok bool) {
+	switch x := v.(type) {
+	case nil:
+		return 4, true
+	case bool:
+		if x {
+			return 4, true
+		}
+		return 5, true
+	case string:
+		return stringSize(x), true
+	case float64:
+		return floatSize(x)
+	case []any:
+		n = 2 + max(len(x)-1, 0)
+		for _, e := range x {
+			m, ok := plainSize(e)
+			if !ok {
+				return 0, false
+			}
+			n += m
+		}
+		return n, true
+	case map[string]any:
+		n = 2 + max(len(x)-1, 0)
+		for k, e := range x {
+			m, ok := plainSize(e)
+			if !ok {
+				return 0, false
+			}
+			n += stringSize(k) + 1 + m
+		}
+		return n, true
+	}
+	return 0, false
+}
+
+// stringSize counts a JSON string as encoding/json escapes it.
+func stringSize(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+				n += 2
+			case c < 0x20:
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += 6 // \ufffd
+		case r == '\u2028' || r == '\u2029':
+			n += 6
+		default:
+			n += size
+		}
+		i += size
+	}
+	return n
+}
+
+// floatSize formats f as encoding/json does.
+func floatSize(f float64) (int, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	var a [32]byte
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b := strconv.AppendFloat(a[:0], f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9, as encoding/json does
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			return n - 1, true
+		}
+	}
+	return len(b), true
+}

@@ -1,0 +1,153 @@
+package asl
+
+import (
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/snapshotlake/snapshotlake/simulator/awserr"
+)
+
+// inlineMapCap is the concurrency limit of an inline Map state: "Inline mode
+// supports up to 40 concurrent iterations" (Step Functions Developer Guide,
+// "Using Map state in Inline mode").
+const inlineMapCap = 40
+
+// inlineMap runs one attempt of an INLINE Map state. History, in the
+// parent's history: MapStateStarted, then per iteration MapIterationStarted,
+// the iteration's state events and MapIterationSucceeded (or
+// MapIterationFailed / MapIterationAborted), then MapStateSucceeded or
+// MapStateFailed. At most min(MaxConcurrency, 40) iterations run at once in
+// simulated time.
+func (sr *stateRun) inlineMap() (any, *awserr.Error) {
+	th, st := sr.th, sr.st
+	var b batch
+	env := sr.env()
+	itemsI := b.add(st.items, "Items", env)
+	mcI := b.add(st.maxConcurrency, "MaxConcurrency", env)
+	tcI := b.add(st.tolCount, "ToleratedFailureCount", env)
+	tpI := b.add(st.tolPct, "ToleratedFailurePercentage", env)
+	if err := sr.runBatch(&b); err != nil {
+		return nil, err
+	}
+	arr, err := sr.itemsArray(itemsI)
+	if err != nil {
+		return nil, err
+	}
+	mc, err := sr.intField(mcI, "MaxConcurrency", 0)
+	if err != nil {
+		return nil, err
+	}
+	// Checked, not applied: the thresholds are Distributed Map fields.
+	if _, _, err := sr.tolerance(tcI, tpI); err != nil {
+		return nil, err
+	}
+	if err := th.ev("MapStateStarted", st.name); err != nil {
+		return nil, err
+	}
+	failed := func(err *awserr.Error) (any, *awserr.Error) {
+		if e := th.ev("MapStateFailed", st.name); e != nil {
+			return nil, e
+		}
+		return nil, err
+	}
+	inputs, err := sr.selectItems(arr, 0)
+	if err != nil {
+		return failed(err)
+	}
+	slots := inlineMapCap
+	if mc > 0 && mc < slots {
+		slots = mc
+	}
+	results := make([]any, len(inputs))
+	errs := make([]*awserr.Error, len(inputs))
+	var stop atomic.Bool
+	th.now = th.pool(len(inputs), slots, func(i int, it *thread) {
+		if stop.Load() {
+			return
+		}
+		if e := th.x.event("MapIterationStarted", st.name, it.now); e != nil {
+			errs[i] = e
+			stop.Store(true)
+			return
+		}
+		it.vars, it.path, it.stop = newScope(th.vars), th.path+st.name+"["+strconv.Itoa(i)+"]/", &stop
+		out, err := it.runMachine(st.processor, inputs[i])
+		switch err {
+		case nil:
+			results[i] = out
+			if e := th.x.event("MapIterationSucceeded", st.name, it.now); e != nil {
+				errs[i] = e
+				stop.Store(true)
+			}
+		case errStopped:
+			errs[i] = err
+			_ = th.x.event("MapIterationAborted", st.name, it.now)
+		default:
+			errs[i] = err
+			stop.Store(true)
+			_ = th.x.event("MapIterationFailed", st.name, it.now)
+		}
+	})
+	if err := firstError(errs); err != nil {
+		return failed(err)
+	}
+	if err := th.ev("MapStateSucceeded", st.name); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// pool runs fn for indexes 0..n-1 in `slots` threads of th's execution,
+// each taking the next index when it is done with one: at most `slots` run at
+// once in simulated time. fn gets a thread whose clock is the simulated
+// time; pool returns the time the last one finished.
+func (th *thread) pool(n, slots int, fn func(i int, it *thread)) time.Time {
+	slots = max(1, min(slots, n))
+	if n == 0 {
+		return th.now
+	}
+	var next atomic.Int64
+	g := th.x.ex.clock.group()
+	for w := 0; w < slots; w++ {
+		g.spawn(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i, &thread{x: th.x, vars: th.vars, now: th.x.ex.clock.time()})
+			}
+		})
+	}
+	return g.wait()
+}
+
+// itemsArray returns the items, failing as AWS does (causes recorded in
+// LocalStack's test_map_item_* snapshots) when they are not an array.
+func (sr *stateRun) itemsArray(itemsI *batchItem) ([]any, *awserr.Error) {
+	if !itemsI.set {
+		if arr, ok := sr.input.([]any); ok {
+			return arr, nil
+		}
+		return nil, sr.stateErr(ErrQueryEvaluation, "Map state input must be an array but was: "+jsonString(sr.input))
+	}
+	if arr, ok := itemsI.value.([]any); ok {
+		return arr, nil
+	}
+	return nil, sr.stateErr(ErrQueryEvaluation, fmt.Sprintf(
+		"The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s",
+		sr.st.items.expr, jsonType(itemsI.value), jsonString(itemsI.value)))
+}
+
+func (sr *stateRun) intField(it *batchItem, field string, def int) (int, *awserr.Error) {
+	if !it.set {
+		return def, nil
+	}
+	n, ok := intValue(it.value)
+	if !ok || n < 0 {
+		return 0, sr.stateErr(ErrQueryEvaluation, fmt.Sprintf("The %s field must be a non-negative integer, got %s.", field, jsonString(it.value)))
+	}
+	return n, nil
+}
