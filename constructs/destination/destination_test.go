@@ -79,8 +79,12 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 	}{
 		{"nobody admitted", destination.Props{}, "set SourceAccounts or OrganizationID"},
 		{"bad account", destination.Props{SourceAccounts: []string{"1111"}}, `got "1111"`},
-		{"bad organization", destination.Props{OrganizationID: "org"}, `OrganizationID must look like o-a1b2c3d4e5, got "org"`},
+		{"bad organization", destination.Props{OrganizationID: "org"}, `OrganizationID must be an AWS Organizations id such as o-a1b2c3d4e5, got "org"`},
 		{"bad role prefix", destination.Props{SourceAccounts: []string{"111122223333"}, CopyRoleNamePrefix: "copy roles"}, `got "copy roles"`},
+		// as for the sources' view of the same bucket (stacks' context checks)
+		{"adjacent periods in the bucket name", destination.Props{SourceAccounts: []string{"111122223333"}, BucketName: "analytics..bucket"},
+			`destination: BucketName must be an S3 bucket name without two adjacent periods, got "analytics..bucket"`},
+		{"every bad prop at once", destination.Props{SourceAccounts: []string{"1111"}, OrganizationID: "org"}, "got \"1111\"\ndestination: OrganizationID"},
 	}
 	stack := cdktest.NewStack("Bad")
 	for _, tt := range tests {

@@ -243,7 +243,7 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 		{"concurrency too high", func(p *s3copy.Props) { p.MaxConcurrency = 20000 }, "MaxConcurrency must be between 1 and 10000, got 20000"},
 		{"batch too large", func(p *s3copy.Props) { p.ItemsPerBatch = 5000 }, "ItemsPerBatch must be between 1 and 1000, got 5000"},
 		{"threshold too small", func(p *s3copy.Props) { p.MultipartThresholdBytes = 1024 }, "got 1024"},
-		{"bad destination account", func(p *s3copy.Props) { p.DestinationAccount = "4444" }, `DestinationAccount must be a 12-digit account id, got "4444"`},
+		{"bad destination account", func(p *s3copy.Props) { p.DestinationAccount = "4444" }, `DestinationAccount must be a 12-digit AWS account id, got "4444"`},
 		{"threshold above CopyObject limit", func(p *s3copy.Props) { p.MultipartThresholdBytes = 6 << 30 }, "got 6442450944"},
 	}
 	stack := cdktest.NewStack("Bad")
