@@ -7,12 +7,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -114,9 +116,37 @@ func TestGolden_templatesMatchTestdata(t *testing.T) {
 		want, err := os.ReadFile(path)
 		require.NoError(t, err, "run `go test ./test -update` to create %s", path)
 		if !bytes.Equal(want, got) {
-			t.Errorf("%s differs from the synthesized template; review the change, then run `go test ./test -update`", path)
+			t.Errorf("%s differs from the synthesized template (- golden, + synthesized):\n%s\nReview the change, then run `go test ./test -update`", path, templateDiff(want, tpl))
 		}
 	}
+}
+
+// templateDiff is a readable diff between a golden file and a template:
+// go-cmp's report of what changed, with the JSON paths that lead to it, cut
+// after maxDiffLines lines.
+func templateDiff(golden []byte, tpl map[string]any) string {
+	const maxDiffLines = 200
+	var want any
+	if err := json.Unmarshal(golden, &want); err != nil {
+		return fmt.Sprintf("(the golden file is not JSON: %v)", err)
+	}
+	var got any
+	b, err := json.Marshal(tpl)
+	if err == nil {
+		err = json.Unmarshal(b, &got)
+	}
+	if err != nil {
+		return fmt.Sprintf("(the template does not round-trip through JSON: %v)", err)
+	}
+	diff := cmp.Diff(want, got)
+	if diff == "" {
+		return "(same values; only the formatting differs)"
+	}
+	lines := strings.Split(diff, "\n")
+	if len(lines) > maxDiffLines {
+		diff = strings.Join(lines[:maxDiffLines], "\n") + fmt.Sprintf("\n... %d more lines", len(lines)-maxDiffLines)
+	}
+	return diff
 }
 
 func TestEveryTemplate_hasNoLambdaFunction(t *testing.T) {
