@@ -31,8 +31,8 @@ func TestDestination_admitsExactlyTheSourceAccountsCopyRoles(t *testing.T) {
 	props := tpl.Props(bucket)
 	assert.Equal(t, "analytics-rds-snapshots", props["BucketName"])
 	assert.Equal(t, map[string]any{"Status": "Enabled"}, props["VersioningConfiguration"])
-	assert.Equal(t, "BucketOwnerEnforced", props["OwnershipControls"].(map[string]any)["Rules"].([]any)[0].(map[string]any)["ObjectOwnership"])
-	assert.Equal(t, cdktest.Arn(key), props["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)["ServerSideEncryptionByDefault"].(map[string]any)["KMSMasterKeyID"])
+	assert.Equal(t, "BucketOwnerEnforced", cdktest.At(t, props["OwnershipControls"], "Rules", 0, "ObjectOwnership"))
+	assert.Equal(t, cdktest.Arn(key), cdktest.At(t, props["BucketEncryption"], "ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault", "KMSMasterKeyID"))
 	assert.Equal(t, true, tpl.Props(key)["EnableKeyRotation"])
 
 	// AND the bucket policy admits the named copy roles of the two accounts and of the organization, for the copy's actions only
@@ -65,7 +65,7 @@ func TestDestination_admitsExactlyTheSourceAccountsCopyRoles(t *testing.T) {
 	require.Len(t, keyAdmits, 2)
 	for _, s := range keyAdmits {
 		assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, s.Actions)
-		assert.Equal(t, "s3.ap-northeast-1.amazonaws.com", s.Condition.(map[string]any)["StringEquals"].(map[string]any)["kms:ViaService"])
+		assert.Equal(t, "s3.ap-northeast-1.amazonaws.com", cdktest.At(t, s.Condition, "StringEquals", "kms:ViaService"))
 	}
 	assert.Equal(t, allows[0].Principal, keyAdmits[0].Principal)
 	assert.Empty(t, tpl.OfType("AWS::Lambda::Function"))
