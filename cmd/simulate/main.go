@@ -39,19 +39,22 @@ func main() {
 	memProfile := flag.String("memprofile", "", "write a heap profile to this file when the copy is at its busiest (sampled every second)")
 	flag.Parse()
 	tuneGC()
+	// exit runs the profiles' stops, which os.Exit would skip.
+	exit := os.Exit
 	if *memProfile != "" {
 		stop := watchHeap(*memProfile)
 		defer stop()
+		exit = func(code int) { stop(); os.Exit(code) }
 	}
-	exit := os.Exit
 	if *cpuProfile != "" {
 		stop, err := startProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "simulate:", err)
-			os.Exit(1)
+			exit(1)
 		}
 		defer stop()
-		exit = func(code int) { stop(); os.Exit(code) }
+		prev := exit
+		exit = func(code int) { stop(); prev(code) }
 	}
 	var err error
 	if *figures != "" {

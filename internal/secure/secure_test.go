@@ -6,7 +6,7 @@ import (
 )
 
 func TestValidators(t *testing.T) {
-	const token = "${Token[TOKEN.123]}"
+	const unresolved = "${Token[TOKEN.123]}" // as CDK encodes a string token
 	cases := []struct {
 		name    string
 		check   func(what, v string) error
@@ -14,13 +14,13 @@ func TestValidators(t *testing.T) {
 		bad     []string
 		wantMsg string // in the error of the first bad value
 	}{
-		{"account", AccountID, []string{"111122223333", token}, []string{"1111", "11112222333a", " 111122223333"}, "a 12-digit AWS account id"},
-		{"organization", OrganizationID, []string{"o-a1b2c3d4e5", token}, []string{"org", "o-ABCDEFGHIJ", "o-123"}, "o-a1b2c3d4e5"},
-		{"e-mail", Email, []string{"ops@example.com", token}, []string{"ops", "a b@example.com", "ops@example"}, "an e-mail address"},
-		{"role-name prefix", RoleNamePrefix, []string{"snapshotlake-copy", "a+b=c,d.e@f_g", token}, []string{"", "has space", "x/y", strings.Repeat("a", 41)}, "IAM role names"},
-		{"region", Region, []string{"ap-northeast-1", "us-gov-west-1", "cn-north-1", token}, []string{"tokyo", "AP-NORTHEAST-1"}, "an AWS region"},
+		{"account", AccountID, []string{"111122223333", unresolved}, []string{"1111", "11112222333a", " 111122223333"}, "a 12-digit AWS account id"},
+		{"organization", OrganizationID, []string{"o-a1b2c3d4e5", unresolved}, []string{"org", "o-ABCDEFGHIJ", "o-123"}, "o-a1b2c3d4e5"},
+		{"e-mail", Email, []string{"ops@example.com", unresolved}, []string{"ops", "a b@example.com", "ops@example"}, "an e-mail address"},
+		{"role-name prefix", RoleNamePrefix, []string{"snapshotlake-copy", "a+b=c,d.e@f_g", unresolved}, []string{"", "has space", "x/y", strings.Repeat("a", 41)}, "IAM role names"},
+		{"region", Region, []string{"ap-northeast-1", "us-gov-west-1", "cn-north-1", unresolved}, []string{"tokyo", "AP-NORTHEAST-1"}, "an AWS region"},
 		{"bucket name", BucketName,
-			[]string{"analytics-bucket-444455556666", "a.b-c", "abc", strings.Repeat("a", 63), token},
+			[]string{"analytics-bucket-444455556666", "a.b-c", "abc", strings.Repeat("a", 63), unresolved},
 			[]string{"ab", "Analytics", "-abc", "abc-", "a..b", "192.168.5.4", "xn--abc", "sthree-abc", "amzn-s3-demo-abc",
 				"abc-s3alias", "abc--ol-s3", "abc.mrap", "abc--x-s3", strings.Repeat("a", 64), "a_b"},
 			"an S3 bucket name"},

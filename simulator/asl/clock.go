@@ -330,6 +330,7 @@ func jitterFraction(execARN, path string, attempt int) float64 {
 	_, _ = h.Write([]byte(execARN))
 	_, _ = h.Write([]byte{0})
 	_, _ = h.Write([]byte(path))
+	//nolint:gosec // G115: only the low bytes of the attempt go into the hash
 	_, _ = h.Write([]byte{0, byte(attempt), byte(attempt >> 8)})
 	x := h.Sum64() // splitmix64 finalizer: FNV's high bits barely move with the last bytes
 	x ^= x >> 30
