@@ -2,7 +2,6 @@ package monitoring
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/internal/kmskey"
+	"github.com/snapshotlake/snapshotlake/internal/secure"
 )
 
 // ExportFailureEventIDs are the RDS events that mean an export did not
@@ -64,8 +64,6 @@ func (m *Monitoring) Alarms() []awscloudwatch.Alarm { return m.alarms }
 // Rules returns the EventBridge rules that publish to the topic.
 func (m *Monitoring) Rules() []awsevents.Rule { return m.rules }
 
-var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-
 // New creates Monitoring. It returns an error naming the bad value when
 // props are invalid.
 func New(scope constructs.Construct, id string, props *Props) (*Monitoring, error) {
@@ -73,8 +71,8 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 		return nil, fmt.Errorf("monitoring: StateMachines is required")
 	}
 	for _, e := range props.Emails {
-		if !emailRE.MatchString(e) {
-			return nil, fmt.Errorf("monitoring: Emails must be e-mail addresses, got %q", e)
+		if err := secure.Email("monitoring: Emails", e); err != nil {
+			return nil, err
 		}
 	}
 	m := &Monitoring{}

@@ -2,7 +2,6 @@ package s3copy
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
+	"github.com/snapshotlake/snapshotlake/internal/secure"
 )
 
 // Props configures an S3Copy.
@@ -102,11 +102,6 @@ const (
 	manifestConcurrency = 10 // database folders listed at once
 )
 
-var (
-	roleNamePrefixRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,40}$`)
-	accountRE        = regexp.MustCompile(`^[0-9]{12}$`)
-)
-
 type settings struct {
 	Props
 	timeout awscdk.Duration
@@ -170,11 +165,15 @@ func (p *Props) settings() (*settings, error) {
 	if s.MultipartThresholdBytes < minPartSize || s.MultipartThresholdBytes > maxCopyObject {
 		return nil, fmt.Errorf("s3copy: MultipartThresholdBytes must be between %d (5 MiB) and %d (5 GiB) bytes, got %d", minPartSize, int64(maxCopyObject), s.MultipartThresholdBytes)
 	}
-	if s.DestinationAccount != "" && !sfnkit.Unresolved(s.DestinationAccount) && !accountRE.MatchString(s.DestinationAccount) {
-		return nil, fmt.Errorf("s3copy: DestinationAccount must be a 12-digit account id, got %q", s.DestinationAccount)
+	if s.DestinationAccount != "" {
+		if err := secure.AccountID("s3copy: DestinationAccount", s.DestinationAccount); err != nil {
+			return nil, err
+		}
 	}
-	if s.RoleNamePrefix != "" && !roleNamePrefixRE.MatchString(s.RoleNamePrefix) {
-		return nil, fmt.Errorf("s3copy: RoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", s.RoleNamePrefix)
+	if s.RoleNamePrefix != "" {
+		if err := secure.RoleNamePrefix("s3copy: RoleNamePrefix", s.RoleNamePrefix); err != nil {
+			return nil, err
+		}
 	}
 	s.timeout = p.Timeout
 	if s.timeout == nil {
