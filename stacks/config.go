@@ -2,12 +2,15 @@ package stacks
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/snapshotlake/snapshotlake/internal/secure"
 )
 
 // Context keys read by the app (`cdk synth -c key=value`, or cdk.json's
@@ -114,17 +117,17 @@ type PipelineConfig struct {
 	ExportRetentionDays int
 }
 
+// Checks of ARNs only the configuration takes; the other values are checked
+// by package secure, as the constructs check them.
 var (
-	bucketNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	accountRE      = regexp.MustCompile(`^[0-9]{12}$`)
 	busArnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256}$`)
 	keyArnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-fA-F-]{36}$`)
-	regionRE       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	orgRE          = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
-	emailRE        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	subjectIDRE    = regexp.MustCompile(`^[0-9]{1,32}$`)
 	glueDatabaseRE = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 )
+
+// ctx names a context key in errors.
+func ctx(key string) string { return "context " + key }
 
 // ConfigFromContext reads the app's configuration; get returns a context
 // value or nil. Errors name the context key and the bad value.
@@ -171,8 +174,8 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		return Config{}, r.err
 	}
 	for _, e := range cfg.AlarmEmails {
-		if !emailRE.MatchString(e) {
-			return Config{}, fmt.Errorf("context %s must be e-mail addresses, got %q", CtxAlarmEmail, e)
+		if err := secure.Email(ctx(CtxAlarmEmail), e); err != nil {
+			return Config{}, err
 		}
 	}
 	if d := cfg.Pipeline.ExportRetentionDays; d > 3650 {
@@ -223,32 +226,32 @@ func sourceRegions(sources []SourceConfig, destRegion string) []string {
 }
 
 func (d DestinationConfig) validate() error {
-	switch {
-	case d.BucketName == "":
+	if d.BucketName == "" {
 		return fmt.Errorf("context %s is required with %s/%s: sources must know the bucket's name", CtxDestinationBucket, CtxSourceAccounts, CtxOrganizationID)
-	case !bucketNameRE.MatchString(d.BucketName):
-		return fmt.Errorf("context %s must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), got %q", CtxDestinationBucket, d.BucketName)
-	case d.Account != "" && !accountRE.MatchString(d.Account):
-		return fmt.Errorf("context %s must be a 12-digit AWS account id, got %q", CtxDestinationAccount, d.Account)
-	case d.Region != "" && !regionRE.MatchString(d.Region):
-		return fmt.Errorf("context %s must be an AWS region such as ap-northeast-1, got %q", CtxDestinationRegion, d.Region)
-	case d.OrganizationID != "" && !orgRE.MatchString(d.OrganizationID):
-		return fmt.Errorf("context %s must look like o-a1b2c3d4e5, got %q", CtxOrganizationID, d.OrganizationID)
+	}
+	errs := []error{secure.BucketName(ctx(CtxDestinationBucket), d.BucketName)}
+	if d.Account != "" {
+		errs = append(errs, secure.AccountID(ctx(CtxDestinationAccount), d.Account))
+	}
+	if d.Region != "" {
+		errs = append(errs, secure.Region(ctx(CtxDestinationRegion), d.Region))
+	}
+	if d.OrganizationID != "" {
+		errs = append(errs, secure.OrganizationID(ctx(CtxOrganizationID), d.OrganizationID))
 	}
 	for _, a := range d.SourceAccounts {
-		if !accountRE.MatchString(a) {
-			return fmt.Errorf("context %s must be 12-digit AWS account ids, got %q", CtxSourceAccounts, a)
-		}
+		errs = append(errs, secure.AccountID(ctx(CtxSourceAccounts), a))
 	}
-	switch {
-	case d.GoogleTransferSubjectID != "" && !subjectIDRE.MatchString(d.GoogleTransferSubjectID):
-		return fmt.Errorf("context %s must be the numeric subjectId of the Storage Transfer service account, got %q", CtxGoogleTransferSubjectID, d.GoogleTransferSubjectID)
-	case d.GoogleTransferSubjectID == "" && (d.GoogleTransferPrefix != "" || d.GoogleTransferEvents):
-		return fmt.Errorf("context %s and %s need %s", CtxGoogleTransferPrefix, CtxGoogleTransferEvents, CtxGoogleTransferSubjectID)
-	case d.CatalogDatabase != "" && !glueDatabaseRE.MatchString(d.CatalogDatabase):
-		return fmt.Errorf("context %s must be 1-255 lowercase letters, digits and underscores, got %q", CtxCatalogDatabase, d.CatalogDatabase)
+	if d.GoogleTransferSubjectID != "" && !subjectIDRE.MatchString(d.GoogleTransferSubjectID) {
+		errs = append(errs, fmt.Errorf("context %s must be the numeric subjectId of the Storage Transfer service account, got %q", CtxGoogleTransferSubjectID, d.GoogleTransferSubjectID))
 	}
-	return nil
+	if d.GoogleTransferSubjectID == "" && (d.GoogleTransferPrefix != "" || d.GoogleTransferEvents) {
+		errs = append(errs, fmt.Errorf("context %s and %s need %s", CtxGoogleTransferPrefix, CtxGoogleTransferEvents, CtxGoogleTransferSubjectID))
+	}
+	if d.CatalogDatabase != "" && !glueDatabaseRE.MatchString(d.CatalogDatabase) {
+		errs = append(errs, fmt.Errorf("context %s must be 1-255 lowercase letters, digits and underscores, got %q", CtxCatalogDatabase, d.CatalogDatabase))
+	}
+	return errors.Join(errs...)
 }
 
 func (s SourceConfig) validate() error {
@@ -257,20 +260,24 @@ func (s SourceConfig) validate() error {
 		return fmt.Errorf("context %s: the entry for account %s lists no clusters nor instances", CtxSources, s.Account)
 	case s.DestinationBucket == "":
 		return fmt.Errorf("context %s is required with %s/%s/%s", CtxDestinationBucket, CtxSourceClusters, CtxSourceInstances, CtxSources)
-	case !bucketNameRE.MatchString(s.DestinationBucket) || strings.Contains(s.DestinationBucket, ".."):
-		return fmt.Errorf("context %s must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), got %q", CtxDestinationBucket, s.DestinationBucket)
-	case s.DestinationAccount != "" && !accountRE.MatchString(s.DestinationAccount):
-		return fmt.Errorf("context %s must be a 12-digit AWS account id, got %q", CtxDestinationAccount, s.DestinationAccount)
-	case s.Account != "" && !accountRE.MatchString(s.Account):
-		return fmt.Errorf("context %s: account must be a 12-digit AWS account id, got %q", CtxSources, s.Account)
-	case s.Region != "" && !regionRE.MatchString(s.Region):
-		return fmt.Errorf("context %s: region must be an AWS region such as ap-northeast-1, got %q", CtxSources, s.Region)
-	case s.DestinationEventBusArn != "" && s.DestinationEventBusArn != "none" && !busArnRE.MatchString(s.DestinationEventBusArn):
-		return fmt.Errorf(`context %s must be an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>) or "none", got %q`, CtxDestinationEventBus, s.DestinationEventBusArn)
-	case s.DestinationKeyArn != "" && !keyArnRE.MatchString(s.DestinationKeyArn):
-		return fmt.Errorf("context %s must be a full KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; an alias cannot be used across accounts), got %q", CtxDestinationKeyArn, s.DestinationKeyArn)
 	}
-	return nil
+	errs := []error{secure.BucketName(ctx(CtxDestinationBucket), s.DestinationBucket)}
+	if s.DestinationAccount != "" {
+		errs = append(errs, secure.AccountID(ctx(CtxDestinationAccount), s.DestinationAccount))
+	}
+	if s.Account != "" {
+		errs = append(errs, secure.AccountID(ctx(CtxSources)+": account", s.Account))
+	}
+	if s.Region != "" {
+		errs = append(errs, secure.Region(ctx(CtxSources)+": region", s.Region))
+	}
+	if s.DestinationEventBusArn != "" && s.DestinationEventBusArn != "none" && !busArnRE.MatchString(s.DestinationEventBusArn) {
+		errs = append(errs, fmt.Errorf(`context %s must be an event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>) or "none", got %q`, CtxDestinationEventBus, s.DestinationEventBusArn))
+	}
+	if s.DestinationKeyArn != "" && !keyArnRE.MatchString(s.DestinationKeyArn) {
+		errs = append(errs, fmt.Errorf("context %s must be a full KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; an alias cannot be used across accounts), got %q", CtxDestinationKeyArn, s.DestinationKeyArn))
+	}
+	return errors.Join(errs...)
 }
 
 // reader reads typed context values, keeping the first error.

@@ -114,7 +114,7 @@ func TestConfigFromContext_rejectsBadValuesNamingThem(t *testing.T) {
 		{"source entry without databases", map[string]any{"sources": []any{map[string]any{"account": "111122223333"}}, "destinationBucket": "analytics-bucket"}, "lists no clusters nor instances"},
 		{"same account twice", map[string]any{"destinationBucket": "analytics-bucket", "sources": []any{
 			map[string]any{"account": "111122223333", "clusters": "a"}, map[string]any{"account": "111122223333", "clusters": "b"}}}, "names account 111122223333 twice"},
-		{"bad source account", map[string]any{"destinationBucket": "analytics-bucket", "sourceAccounts": "1111"}, `context sourceAccounts must be 12-digit AWS account ids, got "1111"`},
+		{"bad source account", map[string]any{"destinationBucket": "analytics-bucket", "sourceAccounts": "1111"}, `context sourceAccounts must be a 12-digit AWS account id, got "1111"`},
 		{"bad organization", map[string]any{"destinationBucket": "analytics-bucket", "organizationId": "org-1"}, `got "org-1"`},
 		{"destination without bucket", map[string]any{"sourceAccounts": "111122223333"}, "sources must know the bucket's name"},
 		{"bad region", map[string]any{"destinationBucket": "analytics-bucket", "sourceAccounts": "111122223333", "destinationRegion": "tokyo"}, `got "tokyo"`},
@@ -122,7 +122,9 @@ func TestConfigFromContext_rejectsBadValuesNamingThem(t *testing.T) {
 		{"bad catalog database", map[string]any{"destinationBucket": "analytics-bucket", "sourceAccounts": "111122223333", "catalogDatabase": "Analytics-DB"}, `context catalogDatabase must be 1-255 lowercase letters, digits and underscores, got "Analytics-DB"`},
 		{"bad transfer subject", map[string]any{"destinationBucket": "analytics-bucket", "sourceAccounts": "111122223333", "googleTransferSubjectId": "sa@x"}, `context googleTransferSubjectId must be the numeric subjectId`},
 		{"transfer events without subject", map[string]any{"destinationBucket": "analytics-bucket", "sourceAccounts": "111122223333", "googleTransferEvents": true}, "need googleTransferSubjectId"},
-		{"bad e-mail", map[string]any{"alarmEmail": "ops"}, `context alarmEmail must be e-mail addresses, got "ops"`},
+		{"bad e-mail", map[string]any{"alarmEmail": "ops"}, `context alarmEmail must be an e-mail address, got "ops"`},
+		{"adjacent periods in the destination's bucket", map[string]any{"destinationBucket": "analytics..bucket", "sourceAccounts": "111122223333"}, `context destinationBucket must be an S3 bucket name without two adjacent periods, got "analytics..bucket"`},
+		{"adjacent periods in the sources' bucket", source(map[string]any{"destinationBucket": "analytics..bucket"}), `got "analytics..bucket"`},
 		{"retention too long", map[string]any{"exportRetentionDays": "5000"}, "got 5000"},
 	}
 	for _, tt := range tests {

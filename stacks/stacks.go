@@ -2,10 +2,10 @@ package stacks
 
 import (
 	"fmt"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -22,6 +22,7 @@ import (
 	"github.com/snapshotlake/snapshotlake/constructs/rdsexport"
 	"github.com/snapshotlake/snapshotlake/constructs/s3copy"
 	"github.com/snapshotlake/snapshotlake/internal/nag"
+	"github.com/snapshotlake/snapshotlake/internal/secure"
 
 	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
@@ -173,19 +174,13 @@ func NewSourceStack(scope constructs.Construct, id string, src SourceConfig, p P
 		retention = 7
 	}
 	exportKey := kmskey.New(stack, "ExportKey", "Encrypts RDS snapshot exports in the staging bucket", "")
-	exportBucket := awss3.NewBucket(stack, jsii.String("ExportBucket"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_KMS,
-		EncryptionKey:     exportKey,
-		BucketKeyEnabled:  jsii.Bool(true),
-		EnforceSSL:        jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("ExpireExports"),
-			Expiration:                          awscdk.Duration_Days(jsii.Number(float64(retention))),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-		}},
-	})
+	exportBucketProps := secure.BucketProps(exportKey)
+	exportBucketProps.LifecycleRules = &[]*awss3.LifecycleRule{{
+		Id:                                  jsii.String("ExpireExports"),
+		Expiration:                          awscdk.Duration_Days(jsii.Number(float64(retention))),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+	}}
+	exportBucket := awss3.NewBucket(stack, jsii.String("ExportBucket"), exportBucketProps)
 	nag.Suppress(exportBucket, "AwsSolutions-S1", demo.AccessLogsReason)
 	attrs := &awss3.BucketAttributes{BucketName: jsii.String(src.DestinationBucket)}
 	if src.DestinationAccount != "" {

@@ -7,12 +7,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -114,17 +116,54 @@ func TestGolden_templatesMatchTestdata(t *testing.T) {
 		want, err := os.ReadFile(path)
 		require.NoError(t, err, "run `go test ./test -update` to create %s", path)
 		if !bytes.Equal(want, got) {
-			t.Errorf("%s differs from the synthesized template; review the change, then run `go test ./test -update`", path)
+			t.Errorf("%s differs from the synthesized template (- golden, + synthesized):\n%s\nReview the change, then run `go test ./test -update`", path, templateDiff(want, tpl))
 		}
 	}
 }
 
+// asSlice is v as an array, or nil.
+func asSlice(v any) []any {
+	a, _ := v.([]any)
+	return a
+}
+
+// templateDiff is a readable diff between a golden file and a template:
+// go-cmp's report of what changed, with the JSON paths that lead to it, cut
+// after maxDiffLines lines.
+func templateDiff(golden []byte, tpl map[string]any) string {
+	const maxDiffLines = 200
+	var want any
+	if err := json.Unmarshal(golden, &want); err != nil {
+		return fmt.Sprintf("(the golden file is not JSON: %v)", err)
+	}
+	var got any
+	b, err := json.Marshal(tpl)
+	if err == nil {
+		err = json.Unmarshal(b, &got)
+	}
+	if err != nil {
+		return fmt.Sprintf("(the template does not round-trip through JSON: %v)", err)
+	}
+	diff := cmp.Diff(want, got)
+	if diff == "" {
+		return "(same values; only the formatting differs)"
+	}
+	lines := strings.Split(diff, "\n")
+	if len(lines) > maxDiffLines {
+		diff = strings.Join(lines[:maxDiffLines], "\n") + fmt.Sprintf("\n... %d more lines", len(lines)-maxDiffLines)
+	}
+	return diff
+}
+
 func TestEveryTemplate_hasNoLambdaFunction(t *testing.T) {
+	// GIVEN every synthesized template
 	tpls := synth(t)
 	require.Len(t, tpls, 5, "demo, source, destination and the two example source accounts")
+	// WHEN each resource's type is read
+	// THEN none is a Lambda function or a custom resource (which needs one)
 	for name, tpl := range tpls {
-		for id, r := range tpl["Resources"].(map[string]any) {
-			typ := r.(map[string]any)["Type"].(string)
+		for id := range cdktest.As[map[string]any](t, tpl, "Resources") {
+			typ := cdktest.As[string](t, tpl, "Resources", id, "Type")
 			assert.NotEqual(t, "AWS::Lambda::Function", typ, "%s/%s", name, id)
 			assert.False(t, strings.HasPrefix(typ, "Custom::") || typ == "AWS::CloudFormation::CustomResource", "%s/%s is a custom resource (%s), which needs a Lambda", name, id, typ)
 		}
@@ -132,26 +171,26 @@ func TestEveryTemplate_hasNoLambdaFunction(t *testing.T) {
 }
 
 func TestEveryStateMachine_isJSONataLoggedEncryptedTracedWithTimeout(t *testing.T) {
+	// GIVEN every synthesized template
+	// WHEN its state machines and their log groups are read
+	// THEN each is JSONata, has a timeout, is traced and logs to one encrypted log group
 	for name, tpl := range synth(t) {
-		resources := tpl["Resources"].(map[string]any)
+		resources := cdktest.As[map[string]any](t, tpl, "Resources")
 		machines := 0
-		for id, r := range resources {
-			r := r.(map[string]any)
-			if r["Type"] != "AWS::StepFunctions::StateMachine" {
+		for id := range resources {
+			if cdktest.At(t, resources, id, "Type") != "AWS::StepFunctions::StateMachine" {
 				continue
 			}
 			machines++
-			props := r["Properties"].(map[string]any)
+			props := cdktest.As[map[string]any](t, resources, id, "Properties")
 			def := map[string]any{}
-			require.NoError(t, json.Unmarshal([]byte(cdktest.Resolve(props["DefinitionString"]).(string)), &def), id)
+			require.NoError(t, json.Unmarshal([]byte(cdktest.As[string](t, cdktest.Resolve(props["DefinitionString"]))), &def), id)
 			assert.Equal(t, "JSONata", def["QueryLanguage"], "%s/%s", name, id)
 			assert.Greater(t, def["TimeoutSeconds"], 0.0, "%s/%s has a timeout", name, id)
 			assert.Equal(t, map[string]any{"Enabled": true}, props["TracingConfiguration"], "%s/%s", name, id)
-			dests := props["LoggingConfiguration"].(map[string]any)["Destinations"].([]any)
-			require.Len(t, dests, 1)
-			arn := dests[0].(map[string]any)["CloudWatchLogsLogGroup"].(map[string]any)["LogGroupArn"].(map[string]any)["Fn::GetAtt"].([]any)
-			logGroup := resources[arn[0].(string)].(map[string]any)
-			assert.NotNil(t, logGroup["Properties"].(map[string]any)["KmsKeyId"], "%s/%s logs to an encrypted log group", name, id)
+			require.Len(t, cdktest.As[[]any](t, props, "LoggingConfiguration", "Destinations"), 1)
+			logGroup := cdktest.As[string](t, props, "LoggingConfiguration", "Destinations", 0, "CloudWatchLogsLogGroup", "LogGroupArn", "Fn::GetAtt", 0)
+			assert.NotNil(t, cdktest.As[map[string]any](t, resources, logGroup, "Properties")["KmsKeyId"], "%s/%s logs to an encrypted log group", name, id)
 		}
 		if name == stacks.DestinationStackName {
 			assert.Equal(t, 1, machines, "%s: the catalog state machine", name)
@@ -162,21 +201,26 @@ func TestEveryStateMachine_isJSONataLoggedEncryptedTracedWithTimeout(t *testing.
 }
 
 func TestBuckets_areEncryptedTLSOnlyAndPrivate(t *testing.T) {
+	// GIVEN every synthesized template
+	// WHEN its buckets, keys and bucket policies are read
+	// THEN buckets are KMS-encrypted and private, keys rotate, policies deny plain HTTP
 	for name, tpl := range synth(t) {
-		resources := tpl["Resources"].(map[string]any)
-		for id, r := range resources {
-			r := r.(map[string]any)
-			switch r["Type"] {
+		resources := cdktest.As[map[string]any](t, tpl, "Resources")
+		for id := range resources {
+			typ := cdktest.At(t, resources, id, "Type")
+			if typ != "AWS::S3::Bucket" && typ != "AWS::KMS::Key" && typ != "AWS::S3::BucketPolicy" {
+				continue
+			}
+			props := cdktest.As[map[string]any](t, resources, id, "Properties")
+			switch typ {
 			case "AWS::S3::Bucket":
-				props := r["Properties"].(map[string]any)
-				sse := props["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)
-				assert.Equal(t, "aws:kms", sse["ServerSideEncryptionByDefault"].(map[string]any)["SSEAlgorithm"], "%s/%s", name, id)
+				assert.Equal(t, "aws:kms", cdktest.At(t, props, "BucketEncryption", "ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault", "SSEAlgorithm"), "%s/%s", name, id)
 				assert.Equal(t, map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
 					props["PublicAccessBlockConfiguration"], "%s/%s", name, id)
 			case "AWS::KMS::Key":
-				assert.Equal(t, true, r["Properties"].(map[string]any)["EnableKeyRotation"], "%s/%s rotates", name, id)
+				assert.Equal(t, true, props["EnableKeyRotation"], "%s/%s rotates", name, id)
 			case "AWS::S3::BucketPolicy":
-				doc, _ := json.Marshal(r["Properties"].(map[string]any)["PolicyDocument"])
+				doc, _ := json.Marshal(props["PolicyDocument"])
 				assert.Contains(t, string(doc), `"aws:SecureTransport":"false"`, "%s/%s denies plain HTTP", name, id)
 			}
 		}
@@ -186,20 +230,23 @@ func TestBuckets_areEncryptedTLSOnlyAndPrivate(t *testing.T) {
 // TestCdkNag_noUnsuppressedFindingAndEverySuppressionScopedAndExplained
 // checks the AwsSolutions checks the app applies to every stack.
 func TestCdkNag_noUnsuppressedFindingAndEverySuppressionScopedAndExplained(t *testing.T) {
+	// GIVEN every synthesized template, with cdk-nag's AwsSolutions pack applied
 	tpls := synth(t)
+	// THEN no finding is left unsuppressed
 	for name := range tpls {
 		assert.Empty(t, nagFindings[name], "%s: unsuppressed cdk-nag findings", name)
 	}
+	// AND WHEN the suppressions are read, each is on one resource, with a
+	// specific reason, and IAM5 only for listed findings
 	suppressions := 0
 	for name, tpl := range tpls {
-		md, _ := tpl["Metadata"].(map[string]any)
-		assert.NotContains(t, md, "cdk_nag", "%s: no stack-wide suppression", name)
-		for id, r := range tpl["Resources"].(map[string]any) {
-			rmd, _ := r.(map[string]any)["Metadata"].(map[string]any)
-			nag, _ := rmd["cdk_nag"].(map[string]any)
-			rules, _ := nag["rules_to_suppress"].([]any)
-			for _, rule := range rules {
-				rule := rule.(map[string]any)
+		if _, err := cdktest.Path(tpl, "Metadata", "cdk_nag"); err == nil {
+			t.Errorf("%s: a stack-wide cdk-nag suppression", name)
+		}
+		for id := range cdktest.As[map[string]any](t, tpl, "Resources") {
+			rules, _ := cdktest.Path(tpl, "Resources", id, "Metadata", "cdk_nag", "rules_to_suppress")
+			for i := range len(asSlice(rules)) {
+				rule := cdktest.As[map[string]any](t, rules, i)
 				suppressions++
 				reason, _ := rule["reason"].(string)
 				assert.GreaterOrEqual(t, len(reason), 40, "%s/%s %v: a specific reason", name, id, rule["id"])

@@ -25,9 +25,9 @@ func machines(t *testing.T) map[string]map[string]map[string]any {
 	w := wiring(t, stacks.SourceStackName)
 	out := map[string]map[string]map[string]any{}
 	for name, id := range map[string]string{"RdsExport": w.ExportMachine, "S3Copy": w.CopyMachine, "S3Copy/Multipart": w.MultipartMachine} {
-		r := tpl["Resources"].(map[string]any)[id].(map[string]any)
 		var def map[string]any
-		require.NoError(t, json.Unmarshal([]byte(cdktest.Resolve(r["Properties"].(map[string]any)["DefinitionString"]).(string)), &def), id)
+		resolved := cdktest.Resolve(cdktest.At(t, tpl, "Resources", id, "Properties", "DefinitionString"))
+		require.NoError(t, json.Unmarshal([]byte(cdktest.As[string](t, resolved)), &def), id)
 		out[name] = cdktest.States(def)
 	}
 	return out
@@ -63,8 +63,8 @@ var exportIDRule = regexp.MustCompile(`^[A-Za-z](?:-?[A-Za-z0-9])*$`)
 func TestExportID_isValidDeterministicAndUniquePerSnapshot(t *testing.T) {
 	ev := evaluator(t)
 	st := machines(t)["RdsExport"]
-	idExpr := expr(t, st["Describe cluster snapshot"]["Assign"].(map[string]any)["exportTaskIdentifier"])
-	assert.Equal(t, idExpr, expr(t, st["Describe DB snapshot"]["Assign"].(map[string]any)["exportTaskIdentifier"]))
+	idExpr := expr(t, cdktest.At(t, st["Describe cluster snapshot"], "Assign", "exportTaskIdentifier"))
+	assert.Equal(t, idExpr, expr(t, cdktest.At(t, st["Describe DB snapshot"], "Assign", "exportTaskIdentifier")))
 
 	arn := func(kind, id string) string { return "arn:aws:rds:ap-northeast-1:111122223333:" + kind + ":" + id }
 	long := "nightly-" + strings.Repeat("analytics-warehouse-", 12) + "final"
@@ -116,7 +116,7 @@ func TestSnapshotType_followsTheSnapshotIdForm(t *testing.T) {
 		// Aurora: AWS Backup snapshots are manual cluster snapshots; instances have their own type
 		"Describe cluster snapshot": "manual", "Describe DB snapshot": "awsbackup",
 	} {
-		e := expr(t, machines(t)["RdsExport"][state]["Arguments"].(map[string]any)["SnapshotType"])
+		e := expr(t, cdktest.At(t, machines(t)["RdsExport"][state], "Arguments", "SnapshotType"))
 		for id, want := range map[string]string{
 			"rds:analytics-db-2026-11-24-03-04": "automated", "awsbackup:job-1234": backup, "before-migration": "manual", "rdsx": "manual",
 		} {
@@ -128,7 +128,7 @@ func TestSnapshotType_followsTheSnapshotIdForm(t *testing.T) {
 
 func TestConfiguredSource_isMatchedWithoutCase(t *testing.T) {
 	ev := evaluator(t)
-	cond := expr(t, machines(t)["RdsExport"]["Is a configured source?"]["Choices"].([]any)[0].(map[string]any)["Condition"])
+	cond := expr(t, cdktest.At(t, machines(t)["RdsExport"]["Is a configured source?"], "Choices", 0, "Condition"))
 	for _, tt := range []struct {
 		kind, source string
 		want         bool
@@ -146,8 +146,7 @@ func TestConfiguredSource_isMatchedWithoutCase(t *testing.T) {
 
 func TestAnnouncement_staysTheSameSizeWhateverTheTableCount(t *testing.T) {
 	ev := evaluator(t)
-	entries := machines(t)["RdsExport"]["Announce export"]["Arguments"].(map[string]any)["Entries"].([]any)
-	detailExpr := expr(t, entries[0].(map[string]any)["Detail"])
+	detailExpr := expr(t, cdktest.At(t, machines(t)["RdsExport"]["Announce export"], "Arguments", "Entries", 0, "Detail"))
 	sizes := map[int]int{}
 	for _, tables := range []float64{0, 3, 100000} {
 		bind := map[string]any{

@@ -33,13 +33,16 @@ var wildcardResourceActions = map[string]string{
 // every synthesized stack: no "*" action, no service-wide wildcard, and
 // Resource "*" only for the actions listed above.
 func TestIAM_leastPrivilegeInEveryTemplate(t *testing.T) {
+	// GIVEN every synthesized template
+	// WHEN the Allow statements of its identity policies are read
+	// THEN none allows "*" or service:*, and Resource "*" only for the listed actions
 	for name, tpl := range synth(t) {
-		for id, r := range tpl["Resources"].(map[string]any) {
-			r := r.(map[string]any)
+		for id := range cdktest.As[map[string]any](t, tpl, "Resources") {
+			r := cdktest.As[map[string]any](t, tpl, "Resources", id)
 			if r["Type"] != "AWS::IAM::Policy" && r["Type"] != "AWS::IAM::Role" && r["Type"] != "AWS::IAM::ManagedPolicy" {
 				continue
 			}
-			for _, doc := range policyDocuments(r) {
+			for _, doc := range policyDocuments(t, r) {
 				for _, s := range doc {
 					if s.Effect != "Allow" {
 						continue
@@ -60,15 +63,23 @@ func TestIAM_leastPrivilegeInEveryTemplate(t *testing.T) {
 	}
 }
 
-func policyDocuments(r map[string]any) [][]cdktest.Statement {
-	props := r["Properties"].(map[string]any)
+// refOf is the logical id v refers to ({"Ref": id}), or "".
+func refOf(v any) string {
+	r, _ := cdktest.Path(v, "Ref")
+	id, _ := r.(string)
+	return id
+}
+
+func policyDocuments(t *testing.T, r map[string]any) [][]cdktest.Statement {
+	t.Helper()
+	props := cdktest.As[map[string]any](t, r, "Properties")
 	var out [][]cdktest.Statement
 	if doc, ok := props["PolicyDocument"]; ok {
 		out = append(out, cdktest.ResourceStatements(doc))
 	}
 	if pols, ok := props["Policies"].([]any); ok {
-		for _, p := range pols {
-			out = append(out, cdktest.ResourceStatements(p.(map[string]any)["PolicyDocument"]))
+		for i := range pols {
+			out = append(out, cdktest.ResourceStatements(cdktest.At(t, pols, i, "PolicyDocument")))
 		}
 	}
 	return out
@@ -78,20 +89,22 @@ func policyDocuments(r map[string]any) [][]cdktest.Statement {
 // cross-account example: the named copy roles may write into the other
 // account's bucket and use its key, and nothing else there.
 func TestSourceStack_copyRolesGetExactlyTheDestinationActions(t *testing.T) {
+	// GIVEN the cross-account example's source stacks
 	cross, err := crossAccountContext()
 	require.NoError(t, err)
-	bucket := "arn:aws:s3:::" + cross["destinationBucket"].(string)
-	key := cross["destinationKeyArn"].(string)
+	bucket := "arn:aws:s3:::" + cdktest.As[string](t, cross, "destinationBucket")
+	key := cdktest.As[string](t, cross, "destinationKeyArn")
 	for _, stack := range []string{"SnapshotLakeSource-111122223333", "SnapshotLakeSource-222233334444"} {
 		tpl := synth(t)[stack]
-		resources := tpl["Resources"].(map[string]any)
+		resources := cdktest.As[map[string]any](t, tpl, "Resources")
+		// WHEN the named roles and the policies attached to them are read
 		roles := map[string]string{}
-		for id, r := range resources {
-			r := r.(map[string]any)
-			if r["Type"] != "AWS::IAM::Role" {
+		for id := range resources {
+			if cdktest.At(t, resources, id, "Type") != "AWS::IAM::Role" {
 				continue
 			}
-			if name, ok := cdktest.Resolve(r["Properties"].(map[string]any)["RoleName"]).(string); ok {
+			roleName, _ := cdktest.Path(resources, id, "Properties", "RoleName")
+			if name, ok := cdktest.Resolve(roleName).(string); ok {
 				roles[name] = id
 			}
 		}
@@ -102,17 +115,17 @@ func TestSourceStack_copyRolesGetExactlyTheDestinationActions(t *testing.T) {
 		sort.Strings(names)
 		require.Equal(t, []string{"snapshotlake-copy-ap-northeast-1", "snapshotlake-copy-multipart-ap-northeast-1"}, names, stack)
 		var policies []map[string]any
-		for _, r := range resources {
-			if r.(map[string]any)["Type"] == "AWS::IAM::Policy" {
-				policies = append(policies, r.(map[string]any))
+		for id := range resources {
+			if cdktest.At(t, resources, id, "Type") == "AWS::IAM::Policy" {
+				policies = append(policies, cdktest.As[map[string]any](t, resources, id, "Properties"))
 			}
 		}
+		// THEN each copy role may write objects and use the key, nothing more
 		for name, id := range roles {
 			var sts []cdktest.Statement
-			for _, p := range policies {
-				props := p["Properties"].(map[string]any)
-				for _, ref := range props["Roles"].([]any) {
-					if ref.(map[string]any)["Ref"] == id {
+			for _, props := range policies {
+				for _, ref := range cdktest.As[[]any](t, props, "Roles") {
+					if refOf(ref) == id {
 						sts = append(sts, cdktest.ResourceStatements(props["PolicyDocument"])...)
 					}
 				}

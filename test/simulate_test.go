@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapshotlake/snapshotlake/internal/cdktest"
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 	"github.com/snapshotlake/snapshotlake/simulator/rdsfake"
 	"github.com/snapshotlake/snapshotlake/simulator/sim"
@@ -170,7 +171,7 @@ func TestSimulate_outcomes(t *testing.T) {
 		{"snapshot of a foreign cluster is skipped", "foreign-cluster",
 			func(t *testing.T, r *sim.Run) {
 				assert.Equal(t, "SUCCEEDED", r.Result.Status)
-				assert.Equal(t, "SKIPPED", r.Result.Deliveries[0].Output.(map[string]any)["status"])
+				assert.Equal(t, "SKIPPED", cdktest.At(t, r.Result.Deliveries[0].Output, "status"))
 				assert.Zero(t, r.Result.Calls["rds:startExportTask"])
 				assert.Empty(t, r.Result.Destination.Objects)
 			}},
@@ -181,7 +182,7 @@ func TestSimulate_outcomes(t *testing.T) {
 				assert.Len(t, r.Result.ExportTasks, 1)
 				assert.Equal(t, 1, copiesOf(r, "copy"))
 				assert.Equal(t, 8, r.Result.Calls["s3:copyObject"], "every object copied once")
-				assert.Equal(t, "ALREADY_COPIED", r.Result.Deliveries[1].Output.(map[string]any)["status"])
+				assert.Equal(t, "ALREADY_COPIED", cdktest.At(t, r.Result.Deliveries[1].Output, "status"))
 			}},
 		{"export FAILED fails the run with RDS's cause", "export-failed",
 			func(t *testing.T, r *sim.Run) {
@@ -311,7 +312,7 @@ func TestSimulate_outcomes(t *testing.T) {
 				assert.Equal(t, "FAILED", r.Result.Deliveries[0].Status)
 				assert.Equal(t, "AnnouncementFailed", r.Result.Error)
 				assert.Equal(t, "SUCCEEDED", r.Result.Deliveries[1].Status)
-				assert.Equal(t, "ALREADY_COPIED", r.Result.Deliveries[1].Output.(map[string]any)["status"])
+				assert.Equal(t, "ALREADY_COPIED", cdktest.At(t, r.Result.Deliveries[1].Output, "status"))
 				assert.Equal(t, 1, copiesOf(r, "copy"), "the copy ran once")
 				require.Len(t, r.Result.Events, 1, "announced once, by the second delivery")
 				assert.Equal(t, 8, r.Result.Calls["eventbridge:putEvents"], "7 refused, then accepted")

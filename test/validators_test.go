@@ -430,13 +430,12 @@ func definitionsFile(t *testing.T) (tpls map[string]map[string]any, defs map[str
 	tpls = synth(t)
 	defs = map[string]any{}
 	for _, stack := range slices.Sorted(maps.Keys(tpls)) {
-		resources, _ := tpls[stack]["Resources"].(map[string]any)
+		resources := cdktest.As[map[string]any](t, tpls[stack], "Resources")
 		for _, id := range slices.Sorted(maps.Keys(resources)) {
-			r := resources[id].(map[string]any)
-			if r["Type"] != "AWS::StepFunctions::StateMachine" {
+			if cdktest.At(t, resources, id, "Type") != "AWS::StepFunctions::StateMachine" {
 				continue
 			}
-			s, ok := cdktest.Resolve(r["Properties"].(map[string]any)["DefinitionString"]).(string)
+			s, ok := cdktest.Resolve(cdktest.At(t, resources, id, "Properties", "DefinitionString")).(string)
 			require.True(t, ok, "%s/%s has no DefinitionString", stack, id)
 			var def map[string]any
 			require.NoError(t, json.Unmarshal([]byte(s), &def), "%s/%s: definition is not JSON", stack, id)
@@ -635,10 +634,8 @@ func guardFailure(entry any) (rule, message string, ids []string) {
 // and the trailing "/Resource", e.g. "RdsExport/DeadLetterQueue"; the logical
 // id when the resource has no path metadata.
 func constructPath(tpl map[string]any, logicalID string) string {
-	resources, _ := tpl["Resources"].(map[string]any)
-	r, _ := resources[logicalID].(map[string]any)
-	md, _ := r["Metadata"].(map[string]any)
-	p, _ := md["aws:cdk:path"].(string)
+	v, _ := cdktest.Path(tpl, "Resources", logicalID, "Metadata", "aws:cdk:path")
+	p, _ := v.(string)
 	if p == "" {
 		return logicalID
 	}
@@ -649,8 +646,7 @@ func constructPath(tpl map[string]any, logicalID string) string {
 }
 
 func resourceTypeOf(tpl map[string]any, logicalID string) string {
-	resources, _ := tpl["Resources"].(map[string]any)
-	r, _ := resources[logicalID].(map[string]any)
-	typ, _ := r["Type"].(string)
+	v, _ := cdktest.Path(tpl, "Resources", logicalID, "Type")
+	typ, _ := v.(string)
 	return typ
 }

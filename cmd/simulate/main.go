@@ -30,7 +30,11 @@ import (
 	"github.com/snapshotlake/snapshotlake/simulator/sim"
 )
 
-func main() {
+func main() { os.Exit(realMain()) }
+
+// realMain runs the command and returns its exit status (so that deferred
+// profile writers run).
+func realMain() int {
 	scenarioPath := flag.String("scenario", "", "scenario file (JSON); default: the demo")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
 	outDir := flag.String("out", "", "write destination objects with content into this directory")
@@ -43,15 +47,13 @@ func main() {
 		stop := watchHeap(*memProfile)
 		defer stop()
 	}
-	exit := os.Exit
 	if *cpuProfile != "" {
 		stop, err := startProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "simulate:", err)
-			os.Exit(1)
+			return 1
 		}
 		defer stop()
-		exit = func(code int) { stop(); os.Exit(code) }
 	}
 	var err error
 	if *figures != "" {
@@ -60,12 +62,13 @@ func main() {
 		err = run(*scenarioPath, *asJSON, *outDir)
 	}
 	if errors.Is(err, errRunFailed) {
-		exit(2)
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
-		exit(1)
+		return 1
 	}
+	return 0
 }
 
 // errRunFailed: the run ended but did not succeed (exit status 2).

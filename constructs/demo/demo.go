@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/internal/nag"
+	"github.com/snapshotlake/snapshotlake/internal/secure"
 
 	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
 	"github.com/snapshotlake/snapshotlake/internal/demodata"
@@ -169,16 +170,10 @@ func New(scope constructs.Construct, id string, props *Props) (*DemoResources, e
 // TLS only, public access blocked, ACLs disabled.
 func newEncryptedBucket(scope constructs.Construct, name string, removal awscdk.RemovalPolicy, versioned bool) (awskms.Key, awss3.Bucket) {
 	key := kmskey.New(scope, name+"Key", name+" bucket of the snapshot export demo", removal)
-	bucket := awss3.NewBucket(scope, jsii.String(name+"Bucket"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_KMS,
-		EncryptionKey:     key,
-		BucketKeyEnabled:  jsii.Bool(true),
-		EnforceSSL:        jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:         jsii.Bool(versioned),
-		RemovalPolicy:     removal,
-	})
+	props := secure.BucketProps(key)
+	props.Versioned = jsii.Bool(versioned)
+	props.RemovalPolicy = removal
+	bucket := awss3.NewBucket(scope, jsii.String(name+"Bucket"), props)
 	return key, bucket
 }
 

@@ -43,11 +43,11 @@ func TestDemoResources_matchTheSeedsDemoWithoutLambda(t *testing.T) {
 		key, err := tpl.ByPath("AWS::KMS::Key", "Demo/"+name+"Key")
 		require.NoError(t, err)
 		props := tpl.Props(bucket)
-		sse := props["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)
+		sse := cdktest.As[map[string]any](t, props["BucketEncryption"], "ServerSideEncryptionConfiguration", 0)
 		assert.Equal(t, map[string]any{"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": cdktest.Arn(key)}, sse["ServerSideEncryptionByDefault"], name)
 		assert.Equal(t, true, tpl.Props(key)["EnableKeyRotation"], name)
-		assert.Equal(t, true, props["PublicAccessBlockConfiguration"].(map[string]any)["RestrictPublicBuckets"], name)
-		assert.Equal(t, "BucketOwnerEnforced", props["OwnershipControls"].(map[string]any)["Rules"].([]any)[0].(map[string]any)["ObjectOwnership"], name)
+		assert.Equal(t, true, cdktest.At(t, props["PublicAccessBlockConfiguration"], "RestrictPublicBuckets"), name)
+		assert.Equal(t, "BucketOwnerEnforced", cdktest.At(t, props["OwnershipControls"], "Rules", 0, "ObjectOwnership"), name)
 	}
 	sslOnly := assertions.NewCapture(nil)
 	cdktest.Check(t, func() {

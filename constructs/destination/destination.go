@@ -16,6 +16,7 @@ import (
 
 	"github.com/snapshotlake/snapshotlake/constructs/internal/sfnkit"
 	"github.com/snapshotlake/snapshotlake/internal/nag"
+	"github.com/snapshotlake/snapshotlake/internal/secure"
 
 	"github.com/snapshotlake/snapshotlake/internal/kmskey"
 )
@@ -94,9 +95,6 @@ func (d *Destination) Bucket() awss3.Bucket { return d.bucket }
 func (d *Destination) Key() awskms.Key { return d.key }
 
 var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	orgRE     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
-	prefixRE  = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,40}$`)
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	busNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
 	// subjectRE: a Google service account's unique ID is 21 digits.
@@ -130,15 +128,14 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 		errs = append(errs, fmt.Errorf("destination: set SourceAccounts or OrganizationID: no source could write"))
 	}
 	for _, a := range p.SourceAccounts {
-		if !accountRE.MatchString(a) {
-			errs = append(errs, fmt.Errorf("destination: SourceAccounts must be 12-digit account ids, got %q", a))
-		}
+		errs = append(errs, secure.AccountID("destination: SourceAccounts", a))
 	}
-	if p.OrganizationID != "" && !orgRE.MatchString(p.OrganizationID) {
-		errs = append(errs, fmt.Errorf("destination: OrganizationID must look like o-a1b2c3d4e5, got %q", p.OrganizationID))
+	if p.OrganizationID != "" {
+		errs = append(errs, secure.OrganizationID("destination: OrganizationID", p.OrganizationID))
 	}
-	if !prefixRE.MatchString(p.CopyRoleNamePrefix) {
-		errs = append(errs, fmt.Errorf("destination: CopyRoleNamePrefix must be 1-40 characters allowed in IAM role names, got %q", p.CopyRoleNamePrefix))
+	errs = append(errs, secure.RoleNamePrefix("destination: CopyRoleNamePrefix", p.CopyRoleNamePrefix))
+	if p.BucketName != "" {
+		errs = append(errs, secure.BucketName("destination: BucketName", p.BucketName))
 	}
 	for _, r := range p.SourceRegions {
 		if !regionRE.MatchString(r) {
@@ -167,20 +164,13 @@ func New(scope constructs.Construct, id string, props *Props) (*Destination, err
 	d := &Destination{}
 	constructs.NewConstruct_Override(d, scope, jsii.String(id))
 	d.key = kmskey.New(d, "Key", "Encrypts the RDS snapshot exports in the analytics bucket", p.RemovalPolicy)
-	bucketProps := &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_KMS,
-		EncryptionKey:     d.key,
-		BucketKeyEnabled:  jsii.Bool(true),
-		EnforceSSL:        jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:         jsii.Bool(true),
-		RemovalPolicy:     p.RemovalPolicy,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("AbortIncompleteUploads"),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-		}},
-	}
+	bucketProps := secure.BucketProps(d.key)
+	bucketProps.Versioned = jsii.Bool(true)
+	bucketProps.RemovalPolicy = p.RemovalPolicy
+	bucketProps.LifecycleRules = &[]*awss3.LifecycleRule{{
+		Id:                                  jsii.String("AbortIncompleteUploads"),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+	}}
 	if p.BucketName != "" {
 		bucketProps.BucketName = jsii.String(p.BucketName)
 	}

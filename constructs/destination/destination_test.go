@@ -34,8 +34,8 @@ func TestDestination_admitsExactlyTheSourceAccountsCopyRoles(t *testing.T) {
 	props := tpl.Props(bucket)
 	assert.Equal(t, "analytics-rds-snapshots", props["BucketName"])
 	assert.Equal(t, map[string]any{"Status": "Enabled"}, props["VersioningConfiguration"])
-	assert.Equal(t, "BucketOwnerEnforced", props["OwnershipControls"].(map[string]any)["Rules"].([]any)[0].(map[string]any)["ObjectOwnership"])
-	assert.Equal(t, cdktest.Arn(key), props["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)["ServerSideEncryptionByDefault"].(map[string]any)["KMSMasterKeyID"])
+	assert.Equal(t, "BucketOwnerEnforced", cdktest.At(t, props["OwnershipControls"], "Rules", 0, "ObjectOwnership"))
+	assert.Equal(t, cdktest.Arn(key), cdktest.At(t, props["BucketEncryption"], "ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault", "KMSMasterKeyID"))
 	assert.Equal(t, true, tpl.Props(key)["EnableKeyRotation"])
 
 	// AND the bucket policy admits the named copy roles of the two accounts and of the organization, for the copy's actions only
@@ -99,7 +99,7 @@ func TestDestination_admitsExactlyTheSourceAccountsCopyRoles(t *testing.T) {
 	require.Len(t, keyAdmits, 2)
 	for _, s := range keyAdmits {
 		assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, s.Actions)
-		assert.Equal(t, "s3.ap-northeast-1.amazonaws.com", s.Condition.(map[string]any)["StringEquals"].(map[string]any)["kms:ViaService"])
+		assert.Equal(t, "s3.ap-northeast-1.amazonaws.com", cdktest.At(t, s.Condition, "StringEquals", "kms:ViaService"))
 	}
 	assert.Equal(t, allows[0].Principal, keyAdmits[0].Principal)
 	assert.Empty(t, tpl.OfType("AWS::Lambda::Function"))
@@ -113,13 +113,17 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 	}{
 		{"nobody admitted", destination.Props{}, "set SourceAccounts or OrganizationID"},
 		{"bad account", destination.Props{SourceAccounts: []string{"1111"}}, `got "1111"`},
-		{"bad organization", destination.Props{OrganizationID: "org"}, `OrganizationID must look like o-a1b2c3d4e5, got "org"`},
+		{"bad organization", destination.Props{OrganizationID: "org"}, `OrganizationID must be an AWS Organizations id such as o-a1b2c3d4e5, got "org"`},
 		{"bad role prefix", destination.Props{SourceAccounts: []string{"111122223333"}, CopyRoleNamePrefix: "copy roles"}, `got "copy roles"`},
 		{"bad region", destination.Props{SourceAccounts: []string{"111122223333"}, SourceRegions: []string{"tokyo"}}, `got "tokyo"`},
 		{"default bus", destination.Props{SourceAccounts: []string{"111122223333"}, EventBusName: "default"}, `got "default"`},
 		{"bad subject", destination.Props{SourceAccounts: []string{"111122223333"}, GoogleTransferSubjectID: "sa@x"}, `got "sa@x"`},
 		{"prefix without subject", destination.Props{SourceAccounts: []string{"111122223333"}, GoogleTransferPrefix: "rds/"}, "need GoogleTransferSubjectID"},
 		{"events without bucket name", destination.Props{SourceAccounts: []string{"111122223333"}, GoogleTransferSubjectID: "123", GoogleTransferEvents: true}, "literal BucketName"},
+		// as for the sources' view of the same bucket (stacks' context checks)
+		{"adjacent periods in the bucket name", destination.Props{SourceAccounts: []string{"111122223333"}, BucketName: "analytics..bucket"},
+			`destination: BucketName must be an S3 bucket name without two adjacent periods, got "analytics..bucket"`},
+		{"every bad prop at once", destination.Props{SourceAccounts: []string{"1111"}, OrganizationID: "org"}, "got \"1111\"\ndestination: OrganizationID"},
 	}
 	stack := cdktest.NewStack("Bad")
 	for _, tt := range tests {
@@ -139,8 +143,8 @@ func TestNew_reportsEveryBadPropAtOnce(t *testing.T) {
 	// THEN the one error names all three, each on its own line
 	require.Error(t, err)
 	assert.Equal(t, []string{
-		`destination: SourceAccounts must be 12-digit account ids, got "1111"`,
-		`destination: OrganizationID must look like o-a1b2c3d4e5, got "org"`,
+		`destination: SourceAccounts must be a 12-digit AWS account id, got "1111"`,
+		`destination: OrganizationID must be an AWS Organizations id such as o-a1b2c3d4e5, got "org"`,
 		`destination: EventBusName must be 1-256 letters, digits, '.', '_' or '-' and not "default", got "default"`,
 	}, strings.Split(err.Error(), "\n"))
 }

@@ -3,7 +3,6 @@ package monitoring
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/internal/kmskey"
+	"github.com/snapshotlake/snapshotlake/internal/secure"
 )
 
 // ExportFailureEventIDs are the RDS events that mean an export did not
@@ -67,8 +67,6 @@ func (m *Monitoring) Alarms() []awscloudwatch.Alarm { return m.alarms }
 // Rules returns the EventBridge rules that publish to the topic.
 func (m *Monitoring) Rules() []awsevents.Rule { return m.rules }
 
-var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-
 // New creates Monitoring. When props are invalid it returns one error
 // joining a message per bad prop, each naming the bad value.
 func New(scope constructs.Construct, id string, props *Props) (*Monitoring, error) {
@@ -80,8 +78,8 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 		errs = append(errs, fmt.Errorf("monitoring: StateMachines is required"))
 	}
 	for _, e := range props.Emails {
-		if !emailRE.MatchString(e) {
-			errs = append(errs, fmt.Errorf("monitoring: Emails must be e-mail addresses, got %q", e))
+		if err := secure.Email("monitoring: Emails", e); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -69,13 +69,13 @@ func TestMonitoring_alertsOnFailedExecutionsAndExports(t *testing.T) {
 	rules := map[string]map[string]any{}
 	for _, r := range tpl.OfType("AWS::Events::Rule") {
 		p := tpl.Props(r)
-		rules[p["EventPattern"].(map[string]any)["source"].([]any)[0].(string)] = p
-		assert.Equal(t, cdktest.Ref(topic), p["Targets"].([]any)[0].(map[string]any)["Arn"])
+		rules[cdktest.As[string](t, p["EventPattern"], "source", 0)] = p
+		assert.Equal(t, cdktest.Ref(topic), cdktest.At(t, p["Targets"], 0, "Arn"))
 	}
-	states := rules["aws.states"]["EventPattern"].(map[string]any)["detail"].(map[string]any)
+	states := cdktest.As[map[string]any](t, rules["aws.states"]["EventPattern"], "detail")
 	assert.Equal(t, []any{"FAILED", "TIMED_OUT", "ABORTED"}, states["status"])
 	assert.ElementsMatch(t, []any{"arn:aws:states:ap-northeast-1:111122223333:stateMachine:export", "arn:aws:states:ap-northeast-1:111122223333:stateMachine:copy"}, states["stateMachineArn"])
-	assert.Equal(t, []any{"RDS-EVENT-0159", "RDS-EVENT-0160", "RDS-EVENT-0162", "RDS-EVENT-0163"}, rules["aws.rds"]["EventPattern"].(map[string]any)["detail"].(map[string]any)["EventID"])
+	assert.Equal(t, []any{"RDS-EVENT-0159", "RDS-EVENT-0160", "RDS-EVENT-0162", "RDS-EVENT-0163"}, cdktest.At(t, rules["aws.rds"]["EventPattern"], "detail", "EventID"))
 	// AND the e-mail address is subscribed
 	subs := tpl.OfType("AWS::SNS::Subscription")
 	require.Len(t, subs, 1)
@@ -98,8 +98,8 @@ func TestNew_reportsEveryBadPropAtOnce(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, []string{
 		"monitoring: StateMachines is required",
-		`monitoring: Emails must be e-mail addresses, got "ops"`,
-		`monitoring: Emails must be e-mail addresses, got "on-call@"`,
+		`monitoring: Emails must be an e-mail address, got "ops"`,
+		`monitoring: Emails must be an e-mail address, got "on-call@"`,
 	}, strings.Split(err.Error(), "\n"))
 }
 

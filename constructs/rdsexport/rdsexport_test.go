@@ -97,7 +97,7 @@ func TestRule_matchesSnapshotCreatedEventsOfConfiguredKinds(t *testing.T) {
 	// AND the cluster-only export's rule matches cluster events only
 	pattern := f.tpl.Props(f.clusters)["EventPattern"].(map[string]any)
 	assert.Equal(t, []any{"RDS DB Cluster Snapshot Event"}, pattern["detail-type"])
-	assert.Equal(t, []any{"RDS-EVENT-0075", "RDS-EVENT-0169"}, pattern["detail"].(map[string]any)["EventID"])
+	assert.Equal(t, []any{"RDS-EVENT-0075", "RDS-EVENT-0169"}, cdktest.At(t, pattern["detail"], "EventID"))
 }
 
 func TestStateMachine_isJSONataStandardTracedLoggedEncryptedWithTimeout(t *testing.T) {
@@ -124,9 +124,9 @@ func TestDefinition_routesEventsAndSkipsForeignSources(t *testing.T) {
 	route := f.states["Read event"]
 	choices := route["Choices"].([]any)
 	require.Len(t, choices, 3)
-	assert.Equal(t, "Invalid event", choices[0].(map[string]any)["Next"])
-	assert.Equal(t, "Describe cluster snapshot", choices[1].(map[string]any)["Next"])
-	assert.Equal(t, "Describe DB snapshot", choices[2].(map[string]any)["Next"])
+	assert.Equal(t, "Invalid event", cdktest.At(t, choices[0], "Next"))
+	assert.Equal(t, "Describe cluster snapshot", cdktest.At(t, choices[1], "Next"))
+	assert.Equal(t, "Describe DB snapshot", cdktest.At(t, choices[2], "Next"))
 	assert.Equal(t, "Skipped", route["Default"])
 
 	for name, resource := range map[string]string{
@@ -141,12 +141,12 @@ func TestDefinition_routesEventsAndSkipsForeignSources(t *testing.T) {
 	}
 	configured := f.states["Is a configured source?"]
 	assert.Equal(t, "Skipped", configured["Default"])
-	cond := configured["Choices"].([]any)[0].(map[string]any)["Condition"].(string)
+	cond := cdktest.As[string](t, configured["Choices"], 0, "Condition")
 	for _, id := range []string{"'analytics-db'", "'Reporting-DB'", "'orders-db'", "$lowercase"} {
 		assert.Contains(t, cond, id)
 	}
 	assert.Equal(t, "Succeed", f.states["Skipped"]["Type"])
-	assert.Equal(t, "Start export", configured["Choices"].([]any)[0].(map[string]any)["Next"])
+	assert.Equal(t, "Start export", cdktest.At(t, configured["Choices"], 0, "Next"))
 }
 
 func TestDefinition_startsExportIdempotentlyAndRetriesQuota(t *testing.T) {
@@ -163,25 +163,25 @@ func TestDefinition_startsExportIdempotentlyAndRetriesQuota(t *testing.T) {
 		"ExportOnly":           []any{"postgres.public"},
 	}, start["Arguments"])
 	// THEN throttling gets a few quick retries (about 2 minutes in all), not a day
-	retry := start["Retry"].([]any)[0].(map[string]any)
+	retry := cdktest.As[map[string]any](t, start["Retry"], 0)
 	assert.Contains(t, retry["ErrorEquals"], "Rds.RdsException")
 	assert.EqualValues(t, 4, retry["MaxAttempts"])
 	assert.EqualValues(t, 60, retry["MaxDelaySeconds"])
 	catches := start["Catch"].([]any)
-	assert.Equal(t, []any{"Rds.ExportTaskAlreadyExistsException", "Rds.ExportTaskAlreadyExistsFault"}, catches[0].(map[string]any)["ErrorEquals"])
-	assert.Equal(t, "Export already started", catches[0].(map[string]any)["Next"])
+	assert.Equal(t, []any{"Rds.ExportTaskAlreadyExistsException", "Rds.ExportTaskAlreadyExistsFault"}, cdktest.At(t, catches[0], "ErrorEquals"))
+	assert.Equal(t, "Export already started", cdktest.At(t, catches[0], "Next"))
 	assert.Equal(t, "Describe export", f.states["Export already started"]["Next"])
 	// AND a generic RDS error is looked at: the quota waits, anything else fails
-	assert.Equal(t, []any{"Rds.RdsException"}, catches[1].(map[string]any)["ErrorEquals"])
-	assert.Equal(t, "Count running exports", catches[1].(map[string]any)["Next"])
-	assert.Equal(t, []any{"States.ALL"}, catches[2].(map[string]any)["ErrorEquals"])
-	assert.Equal(t, "Export not started", catches[2].(map[string]any)["Next"])
+	assert.Equal(t, []any{"Rds.RdsException"}, cdktest.At(t, catches[1], "ErrorEquals"))
+	assert.Equal(t, "Count running exports", cdktest.At(t, catches[1], "Next"))
+	assert.Equal(t, []any{"States.ALL"}, cdktest.At(t, catches[2], "ErrorEquals"))
+	assert.Equal(t, "Export not started", cdktest.At(t, catches[2], "Next"))
 	count := f.states["Count running exports"]
 	assert.Equal(t, "arn:aws:states:::aws-sdk:rds:describeExportTasks", count["Resource"])
-	assert.Equal(t, []any{map[string]any{"Name": "status", "Values": []any{"starting", "in_progress", "canceling"}}}, count["Arguments"].(map[string]any)["Filters"])
+	assert.Equal(t, []any{map[string]any{"Name": "status", "Values": []any{"starting", "in_progress", "canceling"}}}, cdktest.At(t, count["Arguments"], "Filters"))
 	quota := f.states["Export quota reached?"]
-	assert.Contains(t, quota["Choices"].([]any)[0].(map[string]any)["Condition"], ">= 5")
-	assert.Equal(t, "Wait for an export slot", quota["Choices"].([]any)[0].(map[string]any)["Next"])
+	assert.Contains(t, cdktest.At(t, quota["Choices"], 0, "Condition"), ">= 5")
+	assert.Equal(t, "Wait for an export slot", cdktest.At(t, quota["Choices"], 0, "Next"))
 	assert.Equal(t, "Export not started", quota["Default"])
 	assert.EqualValues(t, 300, f.states["Wait for an export slot"]["Seconds"])
 	assert.Equal(t, "Start export", f.states["Wait for an export slot"]["Next"])
@@ -222,11 +222,11 @@ func TestDefinition_runsCopyAndWaitsForIt(t *testing.T) {
 	}
 	assert.NotContains(t, args["Input"], "$states.context", "the copy input must not vary between deliveries")
 	catches := cp["Catch"].([]any)
-	assert.Equal(t, []any{"StepFunctions.ExecutionAlreadyExistsException"}, catches[0].(map[string]any)["ErrorEquals"])
-	assert.Equal(t, "Describe earlier copy", catches[0].(map[string]any)["Next"])
-	assert.Equal(t, "Copy failed", catches[1].(map[string]any)["Next"])
+	assert.Equal(t, []any{"StepFunctions.ExecutionAlreadyExistsException"}, cdktest.At(t, catches[0], "ErrorEquals"))
+	assert.Equal(t, "Describe earlier copy", cdktest.At(t, catches[0], "Next"))
+	assert.Equal(t, "Copy failed", cdktest.At(t, catches[1], "Next"))
 	assert.Equal(t, "Fail", f.states["Copy failed"]["Type"])
-	retry := f.states["Describe earlier copy"]["Retry"].([]any)[0].(map[string]any)
+	retry := cdktest.As[map[string]any](t, f.states["Describe earlier copy"]["Retry"], 0)
 	assert.Equal(t, []any{"Sfn.SfnException", "Sfn.SdkClientException"}, retry["ErrorEquals"], "aws-sdk:sfn errors are named Sfn.*")
 	assert.Equal(t, "Announce export", cp["Next"])
 }
@@ -235,7 +235,7 @@ func TestDefinition_announcesTheCopiedExportOnTheDefaultBus(t *testing.T) {
 	f := load(t)
 	a := f.states["Announce export"]
 	assert.Equal(t, "arn:aws:states:::aws-sdk:eventbridge:putEvents", a["Resource"])
-	entry := a["Arguments"].(map[string]any)["Entries"].([]any)[0].(map[string]any)
+	entry := cdktest.As[map[string]any](t, a["Arguments"], "Entries", 0)
 	assert.Equal(t, rdsexport.EventSource, entry["Source"])
 	assert.Equal(t, rdsexport.EventDetailType, entry["DetailType"])
 	for _, field := range []string{"'schemaVersion'", "'exportTaskIdentifier'", "'sourceIdentifier'", "'snapshotTime'", "'destinationBucket'", "'manifestPrefix'", "'tableCount'"} {
@@ -244,10 +244,10 @@ func TestDefinition_announcesTheCopiedExportOnTheDefaultBus(t *testing.T) {
 	assert.NotContains(t, entry["Detail"], "'tables'", "the event does not grow with the export's tables")
 	assert.Equal(t, "Announced?", a["Next"])
 	choices := f.states["Announced?"]["Choices"].([]any)
-	assert.Equal(t, "Already copied", choices[0].(map[string]any)["Next"])
-	assert.Equal(t, "Exported and copied", choices[1].(map[string]any)["Next"])
+	assert.Equal(t, "Already copied", cdktest.At(t, choices[0], "Next"))
+	assert.Equal(t, "Exported and copied", cdktest.At(t, choices[1], "Next"))
 	// AND a redelivery that finds the copy done announces again
-	assert.Equal(t, "Announce export", f.states["Earlier copy succeeded?"]["Choices"].([]any)[0].(map[string]any)["Next"])
+	assert.Equal(t, "Announce export", cdktest.At(t, f.states["Earlier copy succeeded?"]["Choices"], 0, "Next"))
 	assert.Equal(t, "Announcement failed", f.states["Announced?"]["Default"])
 	sts := f.tpl.RoleStatements(f.role)
 	assert.Equal(t, []string{"events:PutEvents"}, cdktest.ActionsOn(sts, "arn:aws:events:ap-northeast-1:111122223333:event-bus/default"))
@@ -364,5 +364,5 @@ func TestNew_bringYourOwnExportRole(t *testing.T) {
 	assert.Equal(t, []string{"iam:PassRole"}, cdktest.ActionsOn(tpl.RoleStatements(smRole), "arn:aws:iam::111122223333:role/rds-export"))
 	def, err := tpl.Definition(func() string { id, _ := tpl.StateMachineByPath("Export/StateMachine"); return id }())
 	require.NoError(t, err)
-	assert.Equal(t, "arn:aws:iam::111122223333:role/rds-export", cdktest.States(def)["Start export"]["Arguments"].(map[string]any)["IamRoleArn"])
+	assert.Equal(t, "arn:aws:iam::111122223333:role/rds-export", cdktest.At(t, cdktest.States(def)["Start export"]["Arguments"], "IamRoleArn"))
 }

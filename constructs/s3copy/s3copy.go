@@ -302,7 +302,10 @@ func copyEach(scope constructs.Construct, s *settings, classifyName, mapName, ta
 		// One byte per copied object in the inline Map's result, whatever the key.
 		Outputs: sfnkit.Expr("1"),
 	})
-	copyObject.AddRetry(s3Retry(8, 30*time.Second))
+	// 12 attempts (1 s doubling to a 30 s cap, full jitter) ride out SlowDown
+	// on a hot prefix; 8 did not (examples/throttled-hot-prefix.json), and
+	// all 12 waits stay within an Express child's 5 minutes.
+	copyObject.AddRetry(s3Retry(12, 30*time.Second))
 	each.ItemProcessor(copyObject, nil)
 	return classifyBatch(scope, classifyName).Next(each)
 }
@@ -487,7 +490,7 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		AdditionalIamStatements: readSource(s),
 		Outputs:                 sfnkit.Expr(`{'ETag': $states.result.CopyPartResult.ETag, 'PartNumber': $states.input.PartNumber}`),
 	})
-	copyPart.AddRetry(s3Retry(8, time.Minute))
+	copyPart.AddRetry(s3Retry(12, time.Minute))
 	copyParts.ItemProcessor(copyPart, nil)
 	copyParts.AddCatch(abort, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})
 

@@ -98,14 +98,14 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 	assert.Equal(t, "Anything exported?", f.states["Copy data files"]["Next"])
 	assert.Equal(t, "Any large files?", f.states["Anything exported?"]["Default"])
 	assert.Equal(t, "Write markers and metadata", f.states["Any large files?"]["Default"])
-	assert.Equal(t, "Copy large files", f.states["Any large files?"]["Choices"].([]any)[0].(map[string]any)["Next"])
+	assert.Equal(t, "Copy large files", cdktest.At(t, f.states["Any large files?"]["Choices"], 0, "Next"))
 	assert.Equal(t, "Write markers and metadata", f.states["Copy large files"]["Next"])
 	assert.Equal(t, "List databases", f.states["Write markers and metadata"]["Next"])
 	assert.Equal(t, "More databases?", f.states["List databases"]["Next"])
 	assert.Equal(t, "Write table manifest", f.states["More databases?"]["Default"])
 	assert.Equal(t, "Copied", f.states["Write table manifest"]["Next"])
 	// AND every constant setting reaches the expressions through $settings, not their text
-	settings := f.states["Check input"]["Assign"].(map[string]any)["settings"].(map[string]any)
+	settings := cdktest.As[map[string]any](t, f.states["Check input"]["Assign"], "settings")
 	assert.EqualValues(t, 256<<20, settings["multipartThresholdBytes"])
 	assert.Equal(t, "partition_datetime", settings["partitionKey"])
 	assert.Equal(t, "_export_metadata", settings["metadataFolder"])
@@ -114,7 +114,7 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 		"Copy data files": "EXPRESS", "Copy large files": "STANDARD", "Write markers and metadata": "EXPRESS",
 	} {
 		m := f.states[name]
-		proc := m["ItemProcessor"].(map[string]any)["ProcessorConfig"].(map[string]any)
+		proc := cdktest.As[map[string]any](t, m["ItemProcessor"], "ProcessorConfig")
 		assert.Equal(t, map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": want}, proc, name)
 		assert.Equal(t, map[string]any{
 			"Resource":  "arn:aws:states:::s3:listObjectsV2",
@@ -123,7 +123,7 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 		batcher := m["ItemBatcher"].(map[string]any)
 		assert.EqualValues(t, 500, batcher["MaxItemsPerBatch"], name)
 		assert.EqualValues(t, 96<<10, batcher["MaxInputBytesPerBatch"], name)
-		assert.EqualValues(t, 1000, m["MaxConcurrency"], name)
+		assert.EqualValues(t, s3copy.DefaultMaxConcurrency, m["MaxConcurrency"], name)
 		// no tolerated failures: Step Functions' default is 0, so a failed child fails the run
 		assert.NotContains(t, m, "ToleratedFailurePercentage", name)
 		assert.NotContains(t, m, "ToleratedFailureCount", name)
@@ -132,7 +132,7 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 	// a Distributed Map's children or the multipart machine
 	for name, st := range f.copyDef["States"].(map[string]any) {
 		if st.(map[string]any)["Type"] == "Map" {
-			mode := st.(map[string]any)["ItemProcessor"].(map[string]any)["ProcessorConfig"].(map[string]any)["Mode"]
+			mode := cdktest.At(t, st, "ItemProcessor", "ProcessorConfig", "Mode")
 			assert.Equal(t, "DISTRIBUTED", mode, "top-level Map %q must be distributed", name)
 		}
 	}
@@ -140,7 +140,7 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 	for name, first := range map[string]string{
 		"Copy data files": "Classify data batch", "Copy large files": "Classify large batch", "Write markers and metadata": "Classify marker batch",
 	} {
-		assert.Equal(t, first, f.states[name]["ItemProcessor"].(map[string]any)["StartAt"], name)
+		assert.Equal(t, first, cdktest.At(t, f.states[name]["ItemProcessor"], "StartAt"), name)
 	}
 }
 
@@ -155,7 +155,7 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 		assert.Equal(t, destKeyArn, args["SsekmsKeyId"], name)
 		assert.NotContains(t, args, "ACL", "BucketOwnerEnforced buckets take no ACL")
 		assert.Contains(t, args["CopySource"], "$encodeUrlComponent", name)
-		retry := st["Retry"].([]any)[0].(map[string]any)
+		retry := cdktest.As[map[string]any](t, st["Retry"], 0)
 		assert.Equal(t, []any{"S3.S3Exception", "S3.SdkClientException"}, retry["ErrorEquals"], name)
 		assert.NotContains(t, st, "Catch", "a failed copy must fail the run, not be swallowed")
 		assert.EqualValues(t, 40, f.states[map[string]string{"Copy data file": "Copy each data file", "Copy marker": "Copy each marker"}[name]]["MaxConcurrency"], name)
@@ -165,19 +165,19 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 		if st == nil {
 			st = f.multipartStates[name]
 		}
-		assert.Equal(t, "444455556666", st["Arguments"].(map[string]any)["ExpectedBucketOwner"], "%s refuses a bucket of another owner", name)
+		assert.Equal(t, "444455556666", cdktest.At(t, st["Arguments"], "ExpectedBucketOwner"), "%s refuses a bucket of another owner", name)
 	}
 	page := f.states["Write manifest page"]
 	assert.Equal(t, "arn:aws:states:::aws-sdk:s3:putObject", page["Resource"])
-	assert.Equal(t, "analytics-bucket", page["Arguments"].(map[string]any)["Bucket"])
-	assert.Equal(t, destKeyArn, page["Arguments"].(map[string]any)["SsekmsKeyId"])
-	assert.Equal(t, "444455556666", page["Arguments"].(map[string]any)["ExpectedBucketOwner"])
+	assert.Equal(t, "analytics-bucket", cdktest.At(t, page["Arguments"], "Bucket"))
+	assert.Equal(t, destKeyArn, cdktest.At(t, page["Arguments"], "SsekmsKeyId"))
+	assert.Equal(t, "444455556666", cdktest.At(t, page["Arguments"], "ExpectedBucketOwner"))
 	for _, name := range []string{"List databases", "List tables"} {
 		assert.Equal(t, "arn:aws:states:::aws-sdk:s3:listObjectsV2", f.states[name]["Resource"], name)
 		assert.Contains(t, f.states[name]["Arguments"], "'Delimiter': '/'", name)
 	}
 	assert.Equal(t, "arn:aws:states:::states:startExecution.sync:2", f.states["Copy large file"]["Resource"])
-	assert.Equal(t, cdktest.Ref(f.multipartID), f.states["Copy large file"]["Arguments"].(map[string]any)["StateMachineArn"])
+	assert.Equal(t, cdktest.Ref(f.multipartID), cdktest.At(t, f.states["Copy large file"]["Arguments"], "StateMachineArn"))
 }
 
 func TestMultipart_abortsOnFailure(t *testing.T) {
@@ -194,13 +194,13 @@ func TestMultipart_abortsOnFailure(t *testing.T) {
 		assert.Equal(t, "arn:aws:states:::aws-sdk:s3:"+resource, s[name]["Resource"], name)
 	}
 	for _, name := range []string{"Copy parts", "Complete upload"} {
-		c := s[name]["Catch"].([]any)[0].(map[string]any)
+		c := cdktest.As[map[string]any](t, s[name]["Catch"], 0)
 		assert.Equal(t, "Abort upload", c["Next"], name)
 		assert.Equal(t, map[string]any{"failure": "{% $states.errorOutput %}"}, c["Assign"], name)
 	}
 	assert.Equal(t, "Multipart copy failed", s["Abort upload"]["Next"])
 	assert.Equal(t, "Fail", s["Multipart copy failed"]["Type"])
-	assert.Equal(t, "{% $copy.copySource %}", s["Copy part"]["Arguments"].(map[string]any)["CopySource"])
+	assert.Equal(t, "{% $copy.copySource %}", cdktest.At(t, s["Copy part"]["Arguments"], "CopySource"))
 }
 
 func TestIAM_readsSourceWritesDestinationOnly(t *testing.T) {
@@ -244,7 +244,7 @@ func TestNew_rejectsBadPropsNamingTheValue(t *testing.T) {
 		{"concurrency too high", func(p *s3copy.Props) { p.MaxConcurrency = 20000 }, "MaxConcurrency must be between 1 and 10000, got 20000"},
 		{"batch too large", func(p *s3copy.Props) { p.ItemsPerBatch = 5000 }, "ItemsPerBatch must be between 1 and 1000, got 5000"},
 		{"threshold too small", func(p *s3copy.Props) { p.MultipartThresholdBytes = 1024 }, "got 1024"},
-		{"bad destination account", func(p *s3copy.Props) { p.DestinationAccount = "4444" }, `DestinationAccount must be a 12-digit account id, got "4444"`},
+		{"bad destination account", func(p *s3copy.Props) { p.DestinationAccount = "4444" }, `DestinationAccount must be a 12-digit AWS account id, got "4444"`},
 		{"threshold above CopyObject limit", func(p *s3copy.Props) { p.MultipartThresholdBytes = 6 << 30 }, "got 6442450944"},
 	}
 	stack := cdktest.NewStack("Bad")

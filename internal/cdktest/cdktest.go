@@ -7,7 +7,6 @@ package cdktest
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/snapshotlake/snapshotlake/internal/cfn"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/internal/cdkjson"
+	"github.com/snapshotlake/snapshotlake/internal/cfn"
 )
 
 // Stand-ins for pseudo parameters in resolved values (internal/cfn's).

@@ -1,6 +1,7 @@
 package docgen
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/doc"
@@ -91,7 +92,8 @@ func LoadProps(root string) ([]Construct, error) {
 	undocumented := &UndocumentedError{}
 	for _, dir := range LibraryPackages {
 		c, err := ParseDir(filepath.Join(root, filepath.FromSlash(dir)), dir)
-		if u, ok := err.(*UndocumentedError); ok {
+		var u *UndocumentedError
+		if errors.As(err, &u) {
 			undocumented.Props = append(undocumented.Props, u.Props...)
 			continue
 		}

@@ -2,6 +2,7 @@ package asl
 
 import (
 	"container/heap"
+	"fmt"
 	"hash/fnv"
 	"sync"
 	"time"
@@ -330,7 +331,7 @@ func jitterFraction(execARN, path string, attempt int) float64 {
 	_, _ = h.Write([]byte(execARN))
 	_, _ = h.Write([]byte{0})
 	_, _ = h.Write([]byte(path))
-	_, _ = h.Write([]byte{0, byte(attempt), byte(attempt >> 8)})
+	_, _ = fmt.Fprintf(h, "\x00%d", attempt)
 	x := h.Sum64() // splitmix64 finalizer: FNV's high bits barely move with the last bytes
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9

@@ -492,6 +492,7 @@ func (e *Executor) finish(x *execution, out any, err *awserr.Error, stop time.Ti
 		r.StateTransitions = entered + retries
 	} else {
 		r.ExpressRequests = 1
+		r.ExpressDuration = stop.Sub(x.start)
 	}
 	r.Events = evs
 	r.Trace = trace

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snapshotlake/snapshotlake/internal/nodedeps"
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 )
@@ -18,6 +19,10 @@ import (
 var bridge *jsonata.Evaluator
 
 func TestMain(m *testing.M) {
+	if err := nodedeps.Check(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	var err error
 	bridge, err = jsonata.Start()
 	if err != nil {

@@ -115,6 +115,9 @@ type stateRun struct {
 	entered   time.Time
 	enteredID int // id of the StateEntered event
 	retries   int
+	// taskArgs are a Task's evaluated Arguments and TimeoutSeconds, kept
+	// for its retries when they cannot differ between attempts.
+	taskArgs *taskArgs
 }
 
 // stateErr is an error the state's own processing raises (an expression, a

@@ -14,28 +14,9 @@ import (
 // TaskFailed or TaskTimedOut.
 func (sr *stateRun) task() (any, *awserr.Error) {
 	th, st := sr.th, sr.st
-	var b batch
-	env := sr.env()
-	argsItem := b.add(st.arguments, "Arguments", env)
-	toItem := b.add(st.timeout, "TimeoutSeconds", env)
-	if err := sr.runBatch(&b); err != nil {
+	args, timeout, err := sr.taskArguments()
+	if err != nil {
 		return nil, err
-	}
-	args := map[string]any{}
-	if argsItem.set {
-		m, ok := argsItem.value.(map[string]any)
-		if !ok {
-			return nil, sr.stateErr(ErrRuntime, "The Arguments field must be a JSON object, got "+jsonString(argsItem.value)+".")
-		}
-		args = m
-	}
-	timeout := 0
-	if toItem.set {
-		n, ok := intValue(toItem.value)
-		if !ok || n <= 0 {
-			return nil, sr.stateErr(ErrQueryEvaluation, "The TimeoutSeconds field must be a positive integer, got "+jsonString(toItem.value)+".")
-		}
-		timeout = n
 	}
 	if n := jsonSize(args); n > MaxPayloadBytes {
 		return nil, newErr(ErrDataLimitExceeded, fmt.Sprintf("The Arguments of Task state '%s' (%d bytes) exceed the maximum of %d bytes.", st.name, n, MaxPayloadBytes))
@@ -46,10 +27,7 @@ func (sr *stateRun) task() (any, *awserr.Error) {
 	if err := th.ev("TaskStarted", st.name); err != nil {
 		return nil, err
 	}
-	var (
-		result any
-		err    *awserr.Error
-	)
+	var result any
 	switch st.resource.kind {
 	case resSDK:
 		result, err = sr.callSDK(args)
@@ -177,4 +155,71 @@ func (sr *stateRun) startExecution(args map[string]any, timeout int) (any, *awse
 		return nil, newErr(ErrTaskFailed, jsonString(d))
 	}
 	return d, nil
+}
+
+// taskArgs are a Task's evaluated Arguments and TimeoutSeconds.
+type taskArgs struct {
+	args    map[string]any
+	timeout int
+}
+
+// taskArguments evaluates the Task's Arguments and TimeoutSeconds. A retry
+// reuses the first attempt's values when no expression of them can give
+// another value: nothing but $states.context changes between attempts
+// (variables are assigned when the state ends, its input is fixed), so an
+// expression that reads neither the context nor an impure function
+// evaluates to the same value again.
+func (sr *stateRun) taskArguments() (map[string]any, int, *awserr.Error) {
+	if sr.taskArgs != nil {
+		return sr.taskArgs.args, sr.taskArgs.timeout, nil
+	}
+	st := sr.st
+	var b batch
+	env := sr.env()
+	argsItem := b.add(st.arguments, "Arguments", env)
+	toItem := b.add(st.timeout, "TimeoutSeconds", env)
+	if err := sr.runBatch(&b); err != nil {
+		return nil, 0, err
+	}
+	args := map[string]any{}
+	if argsItem.set {
+		m, ok := argsItem.value.(map[string]any)
+		if !ok {
+			return nil, 0, sr.stateErr(ErrRuntime, "The Arguments field must be a JSON object, got "+jsonString(argsItem.value)+".")
+		}
+		args = m
+	}
+	timeout := 0
+	if toItem.set {
+		n, ok := intValue(toItem.value)
+		if !ok || n <= 0 {
+			return nil, 0, sr.stateErr(ErrQueryEvaluation, "The TimeoutSeconds field must be a positive integer, got "+jsonString(toItem.value)+".")
+		}
+		timeout = n
+	}
+	if sameEveryAttempt(st.arguments) && sameEveryAttempt(st.timeout) {
+		sr.taskArgs = &taskArgs{args: args, timeout: timeout}
+	}
+	return args, timeout, nil
+}
+
+// impure are the functions whose value may change from call to call
+// (Step Functions' $random and $uuid; JSONata's $now and $millis).
+var impure = []string{"random", "uuid", "now", "millis"}
+
+// sameEveryAttempt reports whether every expression of t gives the same
+// value in each attempt of its state.
+func sameEveryAttempt(t *tmpl) bool {
+	same := true
+	t.exprs("", func(e *tmpl, _ string) {
+		if e.refs.states&partContext != 0 {
+			same = false
+		}
+		for _, v := range e.refs.vars {
+			if contains(impure, v) {
+				same = false
+			}
+		}
+	})
+	return same
 }

@@ -153,7 +153,8 @@ type ExecutionRecord struct {
 	StateTransitions int
 	// ExpressRequests is 1 for an Express execution (billed per request).
 	ExpressRequests int
-	// ExpressDuration is the billed duration; always 0 here.
+	// ExpressDuration is an Express execution's simulated duration (what
+	// AWS bills, rounded up to 100 ms there).
 	ExpressDuration time.Duration
 
 	// Events is the history, only kept with WithHistory(true).

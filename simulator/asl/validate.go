@@ -45,6 +45,7 @@ func (e *DefinitionError) Error() string {
 
 // exprSite is one JSONata expression of a definition and where it is.
 type exprSite struct {
+	t        *tmpl
 	expr     string
 	location string
 	inCatch  bool // a Catcher's Output or Assign, where $states.errorOutput exists
@@ -64,7 +65,7 @@ func (def *smDef) exprSites(prefix string) []exprSite {
 		ptr := prefix + "/States/" + n
 		st.templates(func(field string, t *tmpl, inCatch bool) {
 			t.exprs(field, func(e *tmpl, path string) {
-				out = append(out, exprSite{expr: e.expr, location: ptr + "/" + path, inCatch: inCatch})
+				out = append(out, exprSite{t: e, expr: e.expr, location: ptr + "/" + path, inCatch: inCatch})
 			})
 		})
 		for i, br := range st.branches {
@@ -156,7 +157,37 @@ func checkExpressions(def *smDef, ev Evaluator) error {
 			return &DefinitionError{Code: CodeUnsupportedJSONata, Message: msg, Location: s.location}
 		}
 	}
+	for _, s := range sites {
+		foldLiteral(s.t, res[index[s.expr]].AST)
+	}
 	return nil
+}
+
+// foldLiteral turns an expression that the reference parser reads as a
+// literal (a number, a string, true, false or null, such as the copy's
+// Output {% 1 %}) into that literal, so that it is not sent for evaluation
+// once per iteration: its value is the parser's.
+func foldLiteral(t *tmpl, ast any) {
+	node, ok := ast.(map[string]any)
+	if !ok || t == nil || t.kind != tmplExpr {
+		return
+	}
+	switch node["type"] {
+	case "number", "string":
+	case "value":
+		switch node["value"].(type) {
+		case bool, nil:
+		default:
+			return
+		}
+	default:
+		return
+	}
+	if _, has := node["value"]; !has {
+		return
+	}
+	// expr stays: causes quote the expression as written.
+	t.kind, t.lit, t.refs = tmplLit, node["value"], refSet{}
 }
 
 // unsupported returns AWS's message for the first thing ast reads that a

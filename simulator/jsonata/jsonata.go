@@ -389,7 +389,7 @@ func (e *Evaluator) readOne() {
 	resp := new(wireResponse)
 	if err := gojson.Unmarshal(line, resp); err != nil {
 		_ = e.cmd.Process.Kill()
-		e.fail(fmt.Errorf("unreadable response %.200q: %v", line, err))
+		e.fail(fmt.Errorf("unreadable response %.200q: %w", line, err))
 		return
 	}
 	e.mu.Lock()

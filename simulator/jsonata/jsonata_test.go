@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/snapshotlake/snapshotlake/internal/nodedeps"
 )
 
 // shared is the evaluator most tests use; tests that kill or close Node start
@@ -22,6 +24,10 @@ import (
 var shared *Evaluator
 
 func TestMain(m *testing.M) {
+	if err := nodedeps.Check(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	var err error
 	shared, err = Start()
 	if err != nil {

@@ -2,6 +2,7 @@ package rdsfake
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -291,7 +292,7 @@ func ReadParquet(data []byte) (columns []string, rows []map[string]any, err erro
 			}
 			rows = append(rows, m)
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return columns, rows, nil
 		}
 		if err != nil {
