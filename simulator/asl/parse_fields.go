@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 )
 
 // isExpr reports whether s is a whole-string {% %} expression.
@@ -86,7 +87,7 @@ func parseRetry(v any, fail func(string, ...any) error) ([]*retrier, error) {
 			return nil, fail("Retry[%d]: not an object", i)
 		}
 		for k := range rm {
-			if !contains([]string{"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"}, k) {
+			if !slices.Contains([]string{"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"}, k) {
 				return nil, fail("Retry[%d]: field %s is not allowed", i, k)
 			}
 		}
@@ -150,7 +151,7 @@ func (p *parser) parseCatch(v any, fail func(string, ...any) error) ([]*catcher,
 			return nil, fail("Catch[%d]: not an object", i)
 		}
 		for k := range cm {
-			if !contains([]string{"ErrorEquals", "Next", "Output", "Assign", "Comment"}, k) {
+			if !slices.Contains([]string{"ErrorEquals", "Next", "Output", "Assign", "Comment"}, k) {
 				return nil, fail("Catch[%d]: field %s is not allowed in a JSONata Catcher", i, k)
 			}
 		}
@@ -191,7 +192,7 @@ func errorEquals(v any, last bool) ([]string, error) {
 		}
 		out = append(out, s)
 	}
-	if contains(out, ErrALL) {
+	if slices.Contains(out, ErrALL) {
 		if len(out) != 1 {
 			return nil, fmt.Errorf("States.ALL must appear alone in ErrorEquals")
 		}
@@ -204,20 +205,11 @@ func errorEquals(v any, last bool) ([]string, error) {
 
 func allowedKeys(m map[string]any, where string, keys ...string) error {
 	for k := range m {
-		if !contains(keys, k) {
+		if !slices.Contains(keys, k) {
 			return fmt.Errorf("asl: %s: field %s is not allowed", where, k)
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // intValue converts a JSON number holding an integer.

@@ -4,6 +4,7 @@ package asl
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -35,11 +36,11 @@ func (p *parser) parseState(name string, m map[string]any, ql string) (*stateDef
 	sp.st.kind = kind
 	spec := kindSpecs[kind]
 	for k := range m {
-		if !contains([]string{"Type", "Comment", "QueryLanguage"}, k) && !contains(spec.fields, k) {
+		if !slices.Contains([]string{"Type", "Comment", "QueryLanguage"}, k) && !slices.Contains(spec.fields, k) {
 			return nil, sp.fail("field %s is not allowed in a %s state", k, typ)
 		}
 	}
-	if contains(spec.fields, "Next") {
+	if slices.Contains(spec.fields, "Next") {
 		if err := sp.parseTransition(); err != nil {
 			return nil, err
 		}

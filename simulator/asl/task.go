@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
@@ -216,7 +217,7 @@ func sameEveryAttempt(t *tmpl) bool {
 			same = false
 		}
 		for _, v := range e.refs.vars {
-			if contains(impure, v) {
+			if slices.Contains(impure, v) {
 				same = false
 			}
 		}

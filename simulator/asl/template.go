@@ -3,6 +3,7 @@ package asl
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,7 +155,7 @@ func identChar(s string, i int) bool {
 func (r refSet) union(o refSet) refSet {
 	out := refSet{states: r.states | o.states, vars: append([]string(nil), r.vars...)}
 	for _, v := range o.vars {
-		if !contains(out.vars, v) {
+		if !slices.Contains(out.vars, v) {
 			out.vars = append(out.vars, v)
 		}
 	}

@@ -2,6 +2,7 @@ package rdsfake
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -253,7 +254,7 @@ func (f *Fake) describeSnapshots(a *fakeapi.Args, cluster bool) (map[string]any,
 	if a.Err() != nil {
 		return nil, a.Err()
 	}
-	if typ != "" && !validSnapshotType(typ, cluster) {
+	if typ != "" && !slices.Contains(snapshotTypes(cluster), typ) {
 		return nil, rdsError(ErrInvalidParameterValue, 400, "Invalid value for SnapshotType: %s. Valid values are %s", typ, strings.Join(snapshotTypes(cluster), ", "))
 	}
 	list := []any{}
@@ -278,15 +279,6 @@ func snapshotTypes(cluster bool) []string {
 		return []string{"automated", "manual", "shared", "public"}
 	}
 	return []string{"automated", "manual", "shared", "public", "awsbackup"}
-}
-
-func validSnapshotType(typ string, cluster bool) bool {
-	for _, t := range snapshotTypes(cluster) {
-		if t == typ {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *snapshot) response() map[string]any {

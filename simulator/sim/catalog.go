@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -103,7 +104,7 @@ func destination(app *App) (*destinationSide, error) {
 	}
 	// The local run has no Organization: an organization statement admits
 	// the simulated source account, as it would be a member.
-	d.admitted = func(a string) bool { return org || contains(accounts, a) }
+	d.admitted = func(a string) bool { return org || slices.Contains(accounts, a) }
 	for _, id := range sortedIDs(d.w.Resources) {
 		r := d.w.Resources[id]
 		props, _ := r["Properties"].(map[string]any)
@@ -131,15 +132,6 @@ func accountOf(principalArn string) string {
 		return parts[4]
 	}
 	return principalArn
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedIDs(m map[string]map[string]any) []string {
