@@ -73,8 +73,9 @@ func (f *Fake) Call(ctx context.Context, action string, args map[string]any) (an
 	if err != nil {
 		return nil, err
 	}
-	if f.Deliver != nil {
-		for _, e := range f.pending() {
+	// Drained on every call, so nothing piles up when no one listens.
+	for _, e := range f.pending() {
+		if f.Deliver != nil {
 			f.Deliver(e)
 		}
 	}
