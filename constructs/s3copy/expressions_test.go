@@ -124,6 +124,7 @@ func TestClassify_destinationKeyAndCopySourceForEveryLayout(t *testing.T) {
 		{"tables info metadata with prefix", "exports", "export_tables_info_" + exportID + "_from_1_to_3.json", "_export_metadata/analytics-db/" + part + "/export_tables_info_" + exportID + "_from_1_to_3.json", "metadata"},
 		{"non-ASCII names", "", "データ/公開.都市/1/part-00000-ü.gz.parquet", "データ/公開.都市/" + part + "/1/part-00000-ü.gz.parquet", "data"},
 		{"percent, plus, ampersand, dollar", "", "db%1/s+x.t&y$/1/part-00000.gz.parquet", "db%1/s+x.t&y$/" + part + "/1/part-00000.gz.parquet", "data"},
+		{"an encoded slash in a name stays a name", "", "db/s.t%2Fu/1/part-0%2F.gz.parquet", "db/s.t%2Fu/" + part + "/1/part-0%2F.gz.parquet", "data"},
 		{"deeper unknown naming kept opaque", "", "postgres/public.city/1/sub/part-9.gz.parquet", "postgres/public.city/" + part + "/1/sub/part-9.gz.parquet", "data"},
 	}
 	for _, tt := range tests {
@@ -276,5 +277,58 @@ func TestValidInput(t *testing.T) {
 		{map[string]any{"exportTaskIdentifier": "x", "sourceIdentifier": "db"}, false},
 	} {
 		assert.Equal(t, tt.want, evaluate(t, validInputExpr, states(tt.give)), "%v", tt.give)
+	}
+}
+
+// The segment-by-segment forms classify.jsonata and copy_source.jsonata had
+// before they were rewritten for speed: the rewrite must give the same
+// records and the same CopySource for every key.
+const (
+	segmentwiseClassify = `(
+  $plan := $states.input.BatchInput.plan;
+  $append([], $map($states.input.Items, function($o) {(
+    $rel := $substringAfter($o.Key, $plan.exportRoot);
+    $afterDb := $substringAfter($rel, '/');
+    $inTable := $contains($rel, '/') and $contains($afterDb, '/');
+    {
+      'key': $o.Key,
+      'size': $o.Size,
+      'kind': $inTable
+        ? ($split($rel, '/')[-1] = '_SUCCESS' ? 'marker' : $o.Size > $plan.multipartThresholdBytes ? 'large' : 'data')
+        : 'metadata',
+      'destinationKey': $inTable
+        ? $plan.destinationPrefix & $substringBefore($rel, '/') & '/' & $substringBefore($afterDb, '/') & '/' & $plan.partition & '/' & $substringAfter($afterDb, '/')
+        : $plan.metadataPrefix & $rel
+    }
+  )}))
+)`
+	segmentwiseCopySource = `$plan.sourceBucket & '/' & $join($map($split($states.input.key, '/'), $encodeUrlComponent), '/')`
+)
+
+func TestClassify_sameAsTheSegmentwiseRuleForOddKeys(t *testing.T) {
+	// GIVEN keys with every shape a folder test can get wrong
+	rels := []string{
+		"", "/", "//", "///", "a", "a/", "a/b", "a/b/", "a//", "/b/c", "a//c", "a/b/c", "a/b/c/",
+		"db/t/_SUCCESS", "db/t/1/_SUCCESS", "db/t/1/_SUCCESS/x", "db/t/1/x_SUCCESS", "db/t/_SUCCESS_",
+		"db/_SUCCESS", "_SUCCESS", "db/t/1/_success", "db/t/\n/_SUCCESS", "db\n/t\n/1\n/p", "db/t/1/p\n",
+		"データ/公開.都市/1/part-ü.gz.parquet", "db%2F/t%2F/1/%2F", "db/t/a/b/c/d/e/f", "export_info_x.json",
+		"db/t/1/part-00000.gz.parquet",
+	}
+	for _, prefix := range []string{"", "exports/daily"} {
+		p := planFor(t, prefix, defaultSettings)
+		var items []any
+		for i, rel := range rels {
+			items = append(items, map[string]any{"Key": p["exportRoot"].(string) + rel, "Size": float64(i) * 1e8})
+		}
+		input := states(map[string]any{"Items": items, "BatchInput": map[string]any{"plan": p}})
+		// WHEN both forms classify the batch
+		got := evaluate(t, classifyExpr, input)
+		want := evaluate(t, segmentwiseClassify, input)
+		// THEN the records are the same, and so is every CopySource
+		require.Equal(t, want, got, "prefix %q", prefix)
+		for _, r := range got.([]any) {
+			b := map[string]any{"plan": p, "states": map[string]any{"input": r}}
+			assert.Equal(t, evaluate(t, segmentwiseCopySource, b), evaluate(t, copySourceExpr, b), "key %q", r.(map[string]any)["key"])
+		}
 	}
 }

@@ -2,6 +2,7 @@ package asl
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
 )
@@ -101,6 +102,44 @@ func decomposeSelector(r EvalResult, items, exprs int) ([][]EvalResult, bool) {
 			}
 		}
 		out[i] = parts
+	}
+	return out, true
+}
+
+// compose returns the expression evaluating exprs into [{"v": value}, ...]:
+// inside a $map over items, several expressions cannot be separate requests.
+func compose(exprs []string) string {
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, e := range exprs {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"v":(`)
+		sb.WriteString(e)
+		sb.WriteString("\n)}")
+	}
+	sb.WriteByte(']')
+	return sb.String()
+}
+
+// decomposed unpacks the result of a composed expression.
+func decomposed(r EvalResult, n int) ([]EvalResult, bool) {
+	if r.Err != nil || r.Undefined {
+		return nil, false
+	}
+	arr, ok := r.Value.([]any)
+	if !ok || len(arr) != n {
+		return nil, false
+	}
+	out := make([]EvalResult, n)
+	for i, x := range arr {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v, has := m["v"]
+		out[i] = EvalResult{Value: v, Undefined: !has}
 	}
 	return out, true
 }

@@ -135,9 +135,9 @@
 //     strings and outputs have keys sorted.
 //   - The JSONata input document ($) is null; use $states.input.
 //   - Expressions of one state sharing an environment go to the JSONata
-//     engine as one request ([{"v": (e1)}, ...]; ItemSelector as a $map over a
-//     chunk of items), so that a large input is sent once; a failing request
-//     is retried expression by expression to report the failing one.
+//     engine as one request holding several expressions, so that a large
+//     input is sent once; ItemSelector goes as a $map over a chunk of items,
+//     retried item by item when the chunk fails, to report the failing one.
 //   - Not supported (rejected at Register): JSONPath, Activities, Lambda ARNs,
 //     other optimized integrations, .waitForTaskToken, ResultWriter, ItemReader
 //     other than s3:listObjectsV2 and JSON s3:getObject, Credentials; ItemReader, ItemBatcher

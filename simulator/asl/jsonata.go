@@ -12,7 +12,7 @@ type jsonataEvaluator struct{ e *jsonata.Evaluator }
 func (j jsonataEvaluator) EvalMany(reqs []EvalRequest) ([]EvalResult, error) {
 	in := make([]jsonata.Request, len(reqs))
 	for i, r := range reqs {
-		in[i] = jsonata.Request{Expr: r.Expr, Input: r.Input, Bindings: r.Bindings, ParseOnly: r.ParseOnly}
+		in[i] = jsonata.Request{Expr: r.Expr, Exprs: r.Exprs, Input: r.Input, Bindings: r.Bindings, ParseOnly: r.ParseOnly}
 	}
 	res, err := j.e.EvalMany(in)
 	if err != nil {
@@ -20,10 +20,21 @@ func (j jsonataEvaluator) EvalMany(reqs []EvalRequest) ([]EvalResult, error) {
 	}
 	out := make([]EvalResult, len(res))
 	for i, r := range res {
-		out[i] = EvalResult{Value: r.Value, Undefined: r.Undefined, AST: r.AST}
-		if r.Err != nil {
-			out[i].Err = &EvalError{Code: r.Err.Code, Message: r.Err.Message, Position: r.Err.Position}
-		}
+		out[i] = fromJSONata(r)
 	}
 	return out, nil
+}
+
+func fromJSONata(r jsonata.Result) EvalResult {
+	out := EvalResult{Value: r.Value, Undefined: r.Undefined, AST: r.AST}
+	if r.Err != nil {
+		out.Err = &EvalError{Code: r.Err.Code, Message: r.Err.Message, Position: r.Err.Position}
+	}
+	if r.Each != nil {
+		out.Each = make([]EvalResult, len(r.Each))
+		for i, e := range r.Each {
+			out.Each[i] = fromJSONata(e)
+		}
+	}
+	return out
 }

@@ -236,10 +236,8 @@ func (env *evalEnv) bindVars(b map[string]any, names []string) {
 
 // batch collects the expressions of several fields so that they are
 // evaluated in one round trip. The expressions that share an environment
-// (the fields of one state) go in one request, composed as
-// [{"v": (e1)}, {"v": (e2)}, ...], so that a large $states.input is sent
-// once; should that request fail, its expressions are evaluated one by one to
-// report the failing one.
+// (the fields of one state) go in one request with several expressions, so
+// that a large $states.input is sent once.
 type batch struct {
 	exprs []pendingExpr
 	items []*batchItem
@@ -268,56 +266,16 @@ func (b *batch) add(t *tmpl, field string, env *evalEnv) *batchItem {
 	return it
 }
 
-// compose returns the expression evaluating exprs into [{"v": value}, ...].
-func compose(exprs []string) string {
-	var sb strings.Builder
-	sb.WriteByte('[')
-	for i, e := range exprs {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteString(`{"v":(`)
-		sb.WriteString(e)
-		sb.WriteString("\n)}")
-	}
-	sb.WriteByte(']')
-	return sb.String()
-}
-
-// decomposed unpacks the result of a composed request.
-func decomposed(r EvalResult, n int) ([]EvalResult, bool) {
-	if r.Err != nil || r.Undefined {
-		return nil, false
-	}
-	arr, ok := r.Value.([]any)
-	if !ok || len(arr) != n {
-		return nil, false
-	}
-	out := make([]EvalResult, n)
-	for i, x := range arr {
-		m, ok := x.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		v, has := m["v"]
-		out[i] = EvalResult{Value: v, Undefined: !has}
-	}
-	return out, true
-}
-
 // run evaluates everything queued. Errors are States.QueryEvaluationError.
 func (b *batch) run(ev Evaluator) *awserr.Error {
-	res := make([]EvalResult, len(b.exprs))
+	res := make([]EvalResult, 0, len(b.exprs))
 	if len(b.exprs) > 0 {
-		type group struct{ lo, hi int }
-		var groups []group
 		var reqs []EvalRequest
 		for lo := 0; lo < len(b.exprs); {
 			hi := lo + 1
 			for hi < len(b.exprs) && b.exprs[hi].env == b.exprs[lo].env {
 				hi++
 			}
-			groups = append(groups, group{lo, hi})
 			if hi-lo == 1 {
 				p := b.exprs[lo]
 				reqs = append(reqs, EvalRequest{Expr: p.e.expr, Bindings: p.env.bindings(p.e.refs)})
@@ -328,7 +286,7 @@ func (b *batch) run(ev Evaluator) *awserr.Error {
 					refs = refs.union(p.e.refs)
 					texts = append(texts, p.e.expr)
 				}
-				reqs = append(reqs, EvalRequest{Expr: compose(texts), Bindings: b.exprs[lo].env.bindings(refs)})
+				reqs = append(reqs, EvalRequest{Exprs: texts, Bindings: b.exprs[lo].env.bindings(refs)})
 			}
 			lo = hi
 		}
@@ -339,36 +297,15 @@ func (b *batch) run(ev Evaluator) *awserr.Error {
 		if err != nil {
 			return newErr(ErrRuntime, "JSONata engine failure: "+err.Error())
 		}
-		var again []int
-		for i, g := range groups {
-			if g.hi-g.lo == 1 {
-				res[g.lo] = out[i]
+		for i, r := range out {
+			if reqs[i].Exprs == nil {
+				res = append(res, r)
 				continue
 			}
-			if parts, ok := decomposed(out[i], g.hi-g.lo); ok {
-				copy(res[g.lo:g.hi], parts)
-				continue
+			if len(r.Each) != len(reqs[i].Exprs) {
+				return newErr(ErrRuntime, fmt.Sprintf("JSONata engine failure: %d results for %d expressions", len(r.Each), len(reqs[i].Exprs)))
 			}
-			for k := g.lo; k < g.hi; k++ {
-				again = append(again, k)
-			}
-		}
-		if len(again) > 0 {
-			reqs = reqs[:0]
-			for _, k := range again {
-				p := b.exprs[k]
-				reqs = append(reqs, EvalRequest{Expr: p.e.expr, Bindings: p.env.bindings(p.e.refs)})
-			}
-			out, err := ev.EvalMany(reqs)
-			if err == nil && len(out) != len(reqs) {
-				err = fmt.Errorf("JSONata engine returned %d results for %d requests", len(out), len(reqs))
-			}
-			if err != nil {
-				return newErr(ErrRuntime, "JSONata engine failure: "+err.Error())
-			}
-			for i, k := range again {
-				res[k] = out[i]
-			}
+			res = append(res, r.Each...)
 		}
 		for i, r := range res {
 			if e := checkResult(r, b.exprs[i].e.expr, b.exprs[i].path); e != nil {

@@ -34,6 +34,10 @@ type EvalRequest struct {
 	// reference jsonata's expr.ast()) instead of its value: Register checks
 	// every expression of a definition with it.
 	ParseOnly bool
+	// Exprs, set instead of Expr, are the expressions of one state's fields
+	// evaluated with the same Input and Bindings, sent once; their results
+	// are in EvalResult.Each.
+	Exprs []string
 }
 
 // EvalError is a JSONata error as reported by the reference implementation.
@@ -49,7 +53,8 @@ type EvalResult struct {
 	Value     any
 	Undefined bool
 	Err       *EvalError
-	AST       any // ParseOnly requests
+	AST       any          // ParseOnly requests
+	Each      []EvalResult // Exprs requests, in order
 }
 
 // Evaluator evaluates JSONata expressions in batches: one call is one round

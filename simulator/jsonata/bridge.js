@@ -7,6 +7,9 @@
 //   request  in:  {"id":7,"r":[{"x":"<expr>","i":<input>,"b":{<bindings>}}, ...]}
 //   response out: {"id":7,"r":[<result>, ...]}  (results in request order)
 //   result:       {"v":<value>} | {"u":true} (undefined) | {"e":{"code","message","position"}}
+//   several:      a request {"xs":["<expr>", ...],"i":...,"b":...} evaluates each
+//                 expression with the same input and bindings (parsed once) and is
+//                 answered {"m":[<result>, ...]}, in order
 //   parse only:   a request {"x":"<expr>","p":true} is parsed, not evaluated, and
 //                 answered {"a":<syntax tree, jsonata's expr.ast()>} or {"e":...}
 //   fatal:        {"id":7,"fatal":"<message>"}  (the request line itself was unusable)
@@ -260,10 +263,20 @@ function errorJSON(err) {
 }
 
 async function evalOne(req) {
-  if (req.p === true) return parseOne(req.x);
+  const x = req.x === undefined ? '' : req.x; // Go omits an empty "x"
+  if (req.p === true) return parseOne(x);
+  if (Array.isArray(req.xs)) {
+    const out = new Array(req.xs.length);
+    for (let i = 0; i < req.xs.length; i++) out[i] = await evalExpr(req.xs[i], req.i, req.b);
+    return '{"m":[' + out.join(',') + ']}';
+  }
+  return evalExpr(x, req.i, req.b);
+}
+
+async function evalExpr(src, input, bindings) {
   try {
-    const expr = compile(req.x);
-    const v = await expr.evaluate(req.i, req.b);
+    const expr = compile(src);
+    const v = await expr.evaluate(input, bindings);
     if (v === undefined) return '{"u":true}';
     checkJSON(v, '');
     return '{"v":' + JSON.stringify(v) + '}';

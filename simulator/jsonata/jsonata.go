@@ -103,6 +103,10 @@ type Request struct {
 	// ParseOnly asks for Expr's syntax tree (Result.AST, jsonata's
 	// expr.ast()) instead of its value; Input and Bindings are not used.
 	ParseOnly bool
+	// Exprs, when set instead of Expr, are several expressions evaluated one
+	// after the other with the same Input and Bindings, which are sent and
+	// parsed once; their results are in Result.Each, in order.
+	Exprs []string
 }
 
 // Result is the outcome of one Request. Undefined is true when JSONata
@@ -117,6 +121,8 @@ type Result struct {
 	Err *Error
 	// AST is the syntax tree of a ParseOnly request, decoded from JSON.
 	AST any
+	// Each holds the results of an Exprs request, in order.
+	Each []Result
 }
 
 // Error is a JSONata error: Code like "T2002", "S0201", "D3030" (or one of
@@ -141,10 +147,11 @@ func (e *Error) Error() string {
 
 // wire formats: see bridge.js.
 type wireRequest struct {
-	X string         `json:"x"`
-	I any            `json:"i"`
-	B map[string]any `json:"b,omitempty"`
-	P bool           `json:"p,omitempty"`
+	X  string         `json:"x,omitempty"`
+	XS []string       `json:"xs,omitempty"`
+	I  any            `json:"i"`
+	B  map[string]any `json:"b,omitempty"`
+	P  bool           `json:"p,omitempty"`
 }
 
 type wireMessage struct {
@@ -153,10 +160,25 @@ type wireMessage struct {
 }
 
 type wireResult struct {
-	V any    `json:"v"`
-	U bool   `json:"u"`
-	E *Error `json:"e"`
-	A any    `json:"a"`
+	V any          `json:"v"`
+	U bool         `json:"u"`
+	E *Error       `json:"e"`
+	A any          `json:"a"`
+	M []wireResult `json:"m"`
+}
+
+func (r wireResult) result() Result {
+	out := Result{Value: r.V, Undefined: r.U, Err: r.E, AST: r.A}
+	if r.U || r.E != nil {
+		out.Value = nil
+	}
+	if r.M != nil {
+		out.Each = make([]Result, len(r.M))
+		for i, m := range r.M {
+			out.Each[i] = m.result()
+		}
+	}
+	return out
 }
 
 type wireResponse struct {
@@ -294,7 +316,10 @@ func (e *Evaluator) EvalMany(reqs []Request) ([]Result, error) {
 	}
 	msg := wireMessage{R: make([]wireRequest, len(reqs))}
 	for i, r := range reqs {
-		msg.R[i] = wireRequest{X: r.Expr, I: r.Input, B: r.Bindings, P: r.ParseOnly}
+		if r.Exprs != nil && (r.Expr != "" || r.ParseOnly) {
+			return nil, fmt.Errorf("jsonata: request %d sets Exprs together with Expr or ParseOnly", i)
+		}
+		msg.R[i] = wireRequest{X: r.Expr, XS: r.Exprs, I: r.Input, B: r.Bindings, P: r.ParseOnly}
 	}
 
 	msg.ID = e.nextID.Add(1)
@@ -343,9 +368,9 @@ func (e *Evaluator) EvalMany(reqs []Request) ([]Result, error) {
 	}
 	out := make([]Result, len(reqs))
 	for i, r := range resp.R {
-		out[i] = Result{Value: r.V, Undefined: r.U, Err: r.E, AST: r.A}
-		if r.U || r.E != nil {
-			out[i].Value = nil
+		out[i] = r.result()
+		if reqs[i].Exprs != nil && len(out[i].Each) != len(reqs[i].Exprs) {
+			return nil, fmt.Errorf("jsonata: node answered %d results for the %d expressions of request %d", len(out[i].Each), len(reqs[i].Exprs), i)
 		}
 	}
 	return out, nil

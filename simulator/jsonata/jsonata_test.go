@@ -397,6 +397,35 @@ func TestEvalManyOrderAndErrors(t *testing.T) {
 	}
 }
 
+// GIVEN several expressions sharing one input and bindings
+// WHEN they are sent as one Exprs request
+// THEN each has its own result, in order, an error or undefined in one
+// leaving the others' values intact.
+func TestEvalManyExprs(t *testing.T) {
+	bind := states(map[string]any{"a": 2.0, "s": "x/y z"})
+	res, err := shared.EvalMany([]Request{
+		{Exprs: []string{"$states.input.a * 3", "$states.input.missing", "$states.input.a +", "$replace($encodeUrlComponent($states.input.s), '%2F', '/')"}, Bindings: bind},
+		{Expr: "$states.input.a", Bindings: bind},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Result{
+		{Each: []Result{
+			{Value: 6.0},
+			{Undefined: true},
+			{Err: &Error{Code: "S0207", Message: "Unexpected end of expression", Position: 17}},
+			{Value: "x/y%20z"},
+		}},
+		{Value: 2.0},
+	}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("EvalMany = %+v, want %+v", res, want)
+	}
+	if _, err := shared.EvalMany([]Request{{Expr: "1", Exprs: []string{"2"}}}); err == nil || !strings.Contains(err.Error(), "sets Exprs together with Expr") {
+		t.Errorf("Expr and Exprs together: err = %v", err)
+	}
+}
 func TestParseOnly(t *testing.T) {
 	res, err := shared.EvalMany([]Request{
 		{Expr: "phone", ParseOnly: true},
