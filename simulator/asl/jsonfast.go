@@ -17,18 +17,27 @@ import (
 // fastNormalize is normalize with go-json and unsorted maps (the result is
 // re-decoded, so key order does not matter).
 func fastNormalize(v any) (any, int, error) {
-	var buf bytes.Buffer
-	enc := gojson.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.EncodeWithOption(v, gojson.UnorderedMap()); err != nil {
+	b, err := marshalUnordered(v)
+	if err != nil {
 		return nil, 0, err
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	var out any
 	if err := gojson.Unmarshal(b, &out); err != nil {
 		return nil, 0, err
 	}
 	return out, len(b), nil
+}
+
+// marshalUnordered encodes v as the JSONata bridge does: go-json, unsorted
+// maps, no HTML escaping, no trailing newline.
+func marshalUnordered(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := gojson.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.EncodeWithOption(v, gojson.UnorderedMap()); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // plainSize is the length of v's JSON encoding as encoding/json writes it

@@ -228,7 +228,7 @@ func (env *evalEnv) bindVars(b map[string]any, names []string) {
 		return
 	}
 	for _, n := range names {
-		if v, ok := env.vars.get(n); ok {
+		if v, ok := env.vars.getEncoded(n); ok {
 			b[n] = v
 		}
 	}
