@@ -42,8 +42,8 @@ func (t *Task) WhenBoundToGraph(graph sfn.StateGraph) {
 // JSONPath), as CDK's JSONata tasks do.
 func (t *Task) QueryLanguage() sfn.QueryLanguage { return sfn.QueryLanguage_JSONATA }
 
-// TaskProps are the fields of a Task state; empty ones are left out.
-type TaskProps struct {
+// taskProps are the fields of a Task state; empty ones are left out.
+type taskProps struct {
 	Comment  string
 	Resource *string
 	// Arguments of the integration; nil renders as {}, as CDK's tasks do.
@@ -54,8 +54,8 @@ type TaskProps struct {
 	Statements []awsiam.PolicyStatement
 }
 
-// NewTask creates a Task state named name.
-func NewTask(scope constructs.Construct, name string, p TaskProps) *Task {
+// newTask creates a Task state named name.
+func newTask(scope constructs.Construct, name string, p taskProps) *Task {
 	state := map[string]interface{}{"Type": "Task", "Resource": p.Resource}
 	if p.Comment != "" {
 		state["Comment"] = p.Comment
@@ -103,7 +103,7 @@ func CallAwsService(scope constructs.Construct, name string, c SdkCall) *Task {
 		Actions:   jsii.Strings(c.IamAction),
 		Resources: &c.IamResources,
 	})}, c.ExtraStatements...)
-	return NewTask(scope, name, TaskProps{
+	return newTask(scope, name, taskProps{
 		Comment:    c.Comment,
 		Resource:   integrationArn("aws-sdk", strings.ToLower(c.Service)+":"+c.Action),
 		Arguments:  c.Arguments,
@@ -137,7 +137,7 @@ func StartExecutionSync(scope constructs.Construct, name string, s StartExecutio
 		args["Name"] = s.Name
 	}
 	machineName := stack.SplitArn(arn, awscdk.ArnFormat_COLON_RESOURCE_NAME).ResourceName
-	return NewTask(scope, name, TaskProps{
+	return newTask(scope, name, taskProps{
 		Comment:   s.Comment,
 		Resource:  jsii.String(*integrationArn("states", "startExecution") + ".sync:2"),
 		Arguments: args,
