@@ -406,7 +406,7 @@ func tableManifest(scope constructs.Construct, s *settings) manifestStates {
 
 // listObjectsState is an aws-sdk:s3:listObjectsV2 Task whose Arguments are
 // one JSONata expression, so that ContinuationToken is sent only when there
-// is one (CallAwsService takes Arguments field by field only).
+// is one (sfnkit.CallAwsService takes Arguments field by field only).
 func listObjectsState(scope constructs.Construct, name, arguments string, assign map[string]interface{}) sfn.CustomState {
 	st := sfn.NewCustomState(scope, jsii.String(name), &sfn.CustomStateProps{
 		StateJson: &map[string]interface{}{
