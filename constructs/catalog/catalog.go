@@ -9,14 +9,12 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -167,8 +165,8 @@ func New(scope constructs.Construct, id string, props *Props) (*Catalog, error) 
 				"destinationBucket": []interface{}{p.Bucket.BucketName()},
 			},
 		},
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(c.stateMachine, &awseventstargets.SfnStateMachineProps{
-			RetryAttempts: jsii.Number(185),
+		Targets: &[]awsevents.IRuleTarget{sfnkit.StateMachineTarget(c.stateMachine, sfnkit.TargetProps{
+			RetryAttempts: 185,
 			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(24)),
 		})},
 	})
@@ -252,15 +250,15 @@ func glueRetry() *sfn.RetryProps {
 		"Glue.ConcurrentModificationException", "Glue.ThrottlingException", "Glue.SdkClientException")
 }
 
-func glueTask(scope constructs.Construct, c *Catalog, name, action string, args map[string]interface{}, assign *map[string]interface{}, outputs interface{}) awsstepfunctionstasks.CallAwsService {
-	t := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String(name), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:      jsii.String("glue"),
-		Action:       jsii.String(action),
-		IamAction:    jsii.String("glue:" + strings.ToUpper(action[:1]) + action[1:]),
-		Parameters:   &args,
-		IamResources: c.glueArns(),
+func glueTask(scope constructs.Construct, c *Catalog, name, action string, args map[string]interface{}, assign map[string]interface{}, outputs interface{}) *sfnkit.Task {
+	t := sfnkit.CallAwsService(scope, name, sfnkit.SdkCall{
+		Service:      "glue",
+		Action:       action,
+		IamAction:    "glue:" + strings.ToUpper(action[:1]) + action[1:],
+		Arguments:    args,
+		IamResources: *c.glueArns(),
 		Assign:       assign,
-		Outputs:      outputs,
+		Output:       outputs,
 	})
 	t.AddRetry(glueRetry())
 	return t
@@ -286,16 +284,16 @@ func definition(c *Catalog, p *Props) sfn.IChainable {
 	plan := sfn.Pass_Jsonata(c, jsii.String("Plan catalog"), &sfn.PassJsonataProps{
 		Assign: &map[string]interface{}{"plan": sfnkit.Expr(planExpr)},
 	})
-	list := awsstepfunctionstasks.CallAwsService_Jsonata(c, jsii.String("List table metadata"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("s3"),
-		Action:    jsii.String("listObjectsV2"),
-		IamAction: jsii.String("s3:ListBucket"),
-		Parameters: &map[string]interface{}{
+	list := sfnkit.CallAwsService(c, "List table metadata", sfnkit.SdkCall{
+		Service:   "s3",
+		Action:    "listObjectsV2",
+		IamAction: "s3:ListBucket",
+		Arguments: map[string]interface{}{
 			"Bucket": bucket,
 			"Prefix": sfnkit.Expr(`$plan.metadataPrefix & 'export_tables_info_'`),
 		},
-		IamResources: &[]*string{p.Bucket.BucketArn()},
-		Assign:       &map[string]interface{}{"files": sfnkit.Expr(`[$states.result.Contents.Key]`)},
+		IamResources: []*string{p.Bucket.BucketArn()},
+		Assign:       map[string]interface{}{"files": sfnkit.Expr(`[$states.result.Contents.Key]`)},
 	})
 	list.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: time.Second, MaxAttempts: 6, MaxDelay: 30 * time.Second}, "S3.S3Exception", "S3.SdkClientException"))
 
@@ -424,7 +422,7 @@ func tableChild(scope constructs.Construct, c *Catalog, p *Props) sfn.State {
 	createTable := glueTask(scope, c, "Create table", "createTable", map[string]interface{}{
 		"DatabaseName": db,
 		"TableInput":   tableInput,
-	}, &map[string]interface{}{"action": "created"}, nil)
+	}, map[string]interface{}{"action": "created"}, nil)
 	// Another run created it meanwhile: read it back and compare.
 	createTable.AddCatch(getTable, &sfn.CatchProps{Errors: jsii.Strings("Glue.AlreadyExistsException")})
 	createTable.Next(addPartition)
@@ -432,7 +430,7 @@ func tableChild(scope constructs.Construct, c *Catalog, p *Props) sfn.State {
 	updateTable := glueTask(scope, c, "Update table", "updateTable", map[string]interface{}{
 		"DatabaseName": db,
 		"TableInput":   tableInput,
-	}, &map[string]interface{}{"action": "updated"}, nil)
+	}, map[string]interface{}{"action": "updated"}, nil)
 	updateTable.Next(addPartition)
 
 	upToDate := sfn.Choice_Jsonata(scope, jsii.String("Table up to date?"), nil)

@@ -7,14 +7,12 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsevents"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -94,7 +92,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 		m.newTopic()
 	}
 	for _, e := range props.Emails {
-		m.topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
+		m.topic.AddSubscription(&emailSubscription{address: e})
 	}
 
 	names := make([]string, 0, len(props.StateMachines))
@@ -103,7 +101,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	action := awscloudwatchactions.NewSnsAction(m.topic)
+	action := &topicAction{topic: m.topic}
 	for _, name := range names {
 		sm := props.StateMachines[name]
 		arns = append(arns, sm.StateMachineArn())
@@ -128,7 +126,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Monitoring, erro
 		}
 	}
 
-	target := awseventstargets.NewSnsTopic(m.topic, nil)
+	target := &topicTarget{topic: m.topic}
 	m.rules = append(m.rules, awsevents.NewRule(m, jsii.String("ExecutionNotSucceeded"), &awsevents.RuleProps{
 		Description: jsii.String("A snapshot export or copy execution failed, timed out or was aborted"),
 		EventPattern: &awsevents.EventPattern{
@@ -183,4 +181,41 @@ func (m *Monitoring) newTopic() {
 		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
 	}))
 	m.topic = topic
+}
+
+// The topic's subscriptions, alarm action and rule target, as
+// aws-sns-subscriptions, aws-cloudwatch-actions and aws-events-targets
+// (aws-cdk-lib 2.276.0) make them; written here because those Go packages
+// pull in dozens of others (see constructs/internal/sfnkit).
+
+// emailSubscription subscribes an e-mail address; its construct id is the
+// address, under the topic.
+// (A struct: jsii passes Go values of string kind as strings.)
+type emailSubscription struct{ address string }
+
+// Bind is called by the topic.
+func (e *emailSubscription) Bind(awssns.ITopic) *awssns.TopicSubscriptionConfig {
+	return &awssns.TopicSubscriptionConfig{
+		SubscriberId: jsii.String(e.address),
+		Endpoint:     jsii.String(e.address),
+		Protocol:     awssns.SubscriptionProtocol_EMAIL,
+	}
+}
+
+// topicAction publishes an alarm's state changes to the topic.
+type topicAction struct{ topic awssns.ITopic }
+
+// Bind is called by the alarm.
+func (a *topicAction) Bind(constructs.Construct, awscloudwatch.IAlarm) *awscloudwatch.AlarmActionConfig {
+	return &awscloudwatch.AlarmActionConfig{AlarmActionArn: a.topic.TopicArn()}
+}
+
+// topicTarget publishes a rule's events to the topic, which EventBridge is
+// allowed to publish to by the topic's policy.
+type topicTarget struct{ topic awssns.ITopic }
+
+// Bind is called by the rule.
+func (t *topicTarget) Bind(interfacesawsevents.IRuleRef, *string) *awsevents.RuleTargetConfig {
+	t.topic.GrantPublish(awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil))
+	return &awsevents.RuleTargetConfig{Arn: t.topic.TopicArn(), TargetResource: t.topic}
 }

@@ -6,13 +6,11 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -164,9 +162,9 @@ func newRule(scope constructs.Construct, sm sfn.StateMachine, s *settings) (awse
 			DetailType: jsii.Strings(detailTypes...),
 			Detail:     &map[string]interface{}{"EventID": eventIDs},
 		},
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(sm, &awseventstargets.SfnStateMachineProps{
+		Targets: &[]awsevents.IRuleTarget{sfnkit.StateMachineTarget(sm, sfnkit.TargetProps{
 			DeadLetterQueue: dlq,
-			RetryAttempts:   jsii.Number(185),
+			RetryAttempts:   185,
 			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
 		})},
 	})
@@ -256,18 +254,18 @@ func (s *settings) snapshotKindCount() int {
 	return n
 }
 
-func (r *RdsExport) describeSnapshot(s *settings, name, action, idArg, kind, result, sourceField string, arn *string, failed sfn.IChainable) awsstepfunctionstasks.CallAwsService {
-	task := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String(name), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("rds"),
-		Action:    jsii.String(action),
-		IamAction: jsii.String("rds:" + upperFirst(action)),
-		Parameters: &map[string]interface{}{
+func (r *RdsExport) describeSnapshot(s *settings, name, action, idArg, kind, result, sourceField string, arn *string, failed sfn.IChainable) *sfnkit.Task {
+	task := sfnkit.CallAwsService(r, name, sfnkit.SdkCall{
+		Service:   "rds",
+		Action:    action,
+		IamAction: "rds:" + upperFirst(action),
+		Arguments: map[string]interface{}{
 			idArg:          sfnkit.Expr("$states.input.detail.SourceIdentifier"),
 			"SnapshotType": sfnkit.Expr(snapshotTypeExpr(kind == "cluster")),
 		},
-		IamResources: &[]*string{arn},
-		Assign:       ptrMap(snapshotAssign(kind, result, sourceField, s.ExportIDPrefix)),
-		Outputs:      sfnkit.Expr("$states.input"),
+		IamResources: []*string{arn},
+		Assign:       snapshotAssign(kind, result, sourceField, s.ExportIDPrefix),
+		Output:       sfnkit.Expr("$states.input"),
 	})
 	task.AddRetry(rdsTransientRetry())
 	task.AddCatch(failed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL")})
@@ -300,14 +298,14 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 	if len(s.ExportOnly) > 0 {
 		args["ExportOnly"] = s.ExportOnly
 	}
-	start := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Start export"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Comment:      jsii.String("The export id is a function of the snapshot, so a redelivered event cannot start a second export"),
-		Service:      jsii.String("rds"),
-		Action:       jsii.String("startExportTask"),
-		IamAction:    jsii.String("rds:StartExportTask"),
-		IamResources: &snapshotArns,
-		Parameters:   &args,
-		Outputs:      sfnkit.Expr("{'ExportTasks': [$states.result]}"),
+	start := sfnkit.CallAwsService(r, "Start export", sfnkit.SdkCall{
+		Comment:      "The export id is a function of the snapshot, so a redelivered event cannot start a second export",
+		Service:      "rds",
+		Action:       "startExportTask",
+		IamAction:    "rds:StartExportTask",
+		IamResources: snapshotArns,
+		Arguments:    args,
+		Output:       sfnkit.Expr("{'ExportTasks': [$states.result]}"),
 	})
 	// Throttling, the 5-concurrent-exports quota and permanent errors
 	// (AccessDenied on iam:PassRole, InvalidParameterValue) all arrive as
@@ -330,13 +328,13 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 	start.AddCatch(alreadyStarted, &sfn.CatchProps{
 		Errors: jsii.Strings("Rds.ExportTaskAlreadyExistsException", "Rds.ExportTaskAlreadyExistsFault"),
 	})
-	countRunning := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Count running exports"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Comment:      jsii.String("StartExportTask failed: is it the account's concurrent-exports quota?"),
-		Service:      jsii.String("rds"),
-		Action:       jsii.String("describeExportTasks"),
-		IamAction:    jsii.String("rds:DescribeExportTasks"),
-		IamResources: jsii.Strings("*"),
-		Parameters: &map[string]interface{}{
+	countRunning := sfnkit.CallAwsService(r, "Count running exports", sfnkit.SdkCall{
+		Comment:      "StartExportTask failed: is it the account's concurrent-exports quota?",
+		Service:      "rds",
+		Action:       "describeExportTasks",
+		IamAction:    "rds:DescribeExportTasks",
+		IamResources: []*string{jsii.String("*")},
+		Arguments: map[string]interface{}{
 			// DescribeExportTasks filter "status": lowercase values (RDS API reference).
 			"Filters":    []interface{}{map[string]interface{}{"Name": "status", "Values": []interface{}{"starting", "in_progress", "canceling"}}},
 			"MaxRecords": 100,
@@ -356,12 +354,12 @@ func (r *RdsExport) exportFlow(s *settings, snapshotArns []*string) sfn.IChainab
 	quotaReached.Otherwise(startFailed)
 	countRunning.Next(quotaReached)
 
-	describe := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Describe export"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:      jsii.String("rds"),
-		Action:       jsii.String("describeExportTasks"),
-		IamAction:    jsii.String("rds:DescribeExportTasks"),
-		IamResources: jsii.Strings("*"),
-		Parameters: &map[string]interface{}{
+	describe := sfnkit.CallAwsService(r, "Describe export", sfnkit.SdkCall{
+		Service:      "rds",
+		Action:       "describeExportTasks",
+		IamAction:    "rds:DescribeExportTasks",
+		IamResources: []*string{jsii.String("*")},
+		Arguments: map[string]interface{}{
 			"ExportTaskIdentifier": sfnkit.Expr("$exportTaskIdentifier"),
 		},
 	})
@@ -416,18 +414,17 @@ const copyInputExpr = `{
 }`
 
 func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
-	copyTask := awsstepfunctionstasks.StepFunctionsStartExecution_Jsonata(r, jsii.String("Copy export"), &awsstepfunctionstasks.StepFunctionsStartExecutionJsonataProps{
-		Comment:            jsii.String("Runs the copy state machine and waits for it; named after the export so it runs once per export"),
-		StateMachine:       s.CopyStateMachine,
-		IntegrationPattern: sfn.IntegrationPattern_RUN_JOB,
-		Name:               jsii.String(sfnkit.Expr("$exportTaskIdentifier")),
-		Input:              sfn.TaskInput_FromText(jsii.String(sfnkit.Expr(copyInputExpr))),
-		Assign: ptrMap(map[string]interface{}{
+	copyTask := sfnkit.StartExecutionSync(r, "Copy export", sfnkit.StartExecution{
+		Comment:      "Runs the copy state machine and waits for it; named after the export so it runs once per export",
+		StateMachine: s.CopyStateMachine,
+		Name:         sfnkit.Expr("$exportTaskIdentifier"),
+		Input:        sfnkit.Expr(copyInputExpr),
+		Assign: map[string]interface{}{
 			"copied":           sfnkit.Expr("$states.result.Output"),
 			"copyExecutionArn": sfnkit.Expr("$states.result.ExecutionArn"),
 			"alreadyCopied":    false,
-		}),
-		Outputs: sfnkit.Expr(`$states.input`),
+		},
+		Output: sfnkit.Expr(`$states.input`),
 	})
 	copyTask.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 6}, sfnkit.StartExecutionErrors()...))
 	copyFailed := sfn.Fail_Jsonata(r, jsii.String("Copy failed"), &sfn.FailJsonataProps{
@@ -438,15 +435,15 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 	// A redelivered event after the copy finished: read how that copy ended
 	// and, if it succeeded, announce again, so that an announcement that
 	// failed once is repaired by the next delivery.
-	earlier := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Describe earlier copy"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("sfn"),
-		Action:    jsii.String("describeExecution"),
-		IamAction: jsii.String("states:DescribeExecution"),
-		Parameters: &map[string]interface{}{
+	earlier := sfnkit.CallAwsService(r, "Describe earlier copy", sfnkit.SdkCall{
+		Service:   "sfn",
+		Action:    "describeExecution",
+		IamAction: "states:DescribeExecution",
+		Arguments: map[string]interface{}{
 			"ExecutionArn": sfnkit.Expr(fmt.Sprintf(`$replace(%s, ':stateMachine:', ':execution:') & ':' & $exportTaskIdentifier`,
 				sfnkit.Quote(*s.CopyStateMachine.StateMachineArn()))),
 		},
-		IamResources: &[]*string{copyExecutionsArn(r, s.CopyStateMachine)},
+		IamResources: []*string{copyExecutionsArn(r, s.CopyStateMachine)},
 	})
 	// aws-sdk integrations name errors after the service in the Resource: "Sfn.…"
 	earlier.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 4}, "Sfn.SfnException", "Sfn.SdkClientException"))
@@ -461,16 +458,16 @@ func (r *RdsExport) copyFlow(s *settings) sfn.IChainable {
 		Cause: sfnkit.ExprPtr(`'the copy of export ' & $exportTaskIdentifier & ' already ran and ended ' & $states.input.Status & ': redrive ' & $states.input.ExecutionArn`),
 	})
 
-	announce := awsstepfunctionstasks.CallAwsService_Jsonata(r, jsii.String("Announce export"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Comment:      jsii.String("Tells downstream loads that the snapshot's tables are in place: one entry per event bus"),
-		Service:      jsii.String("eventbridge"),
-		Action:       jsii.String("putEvents"),
-		IamAction:    jsii.String("events:PutEvents"),
-		IamResources: r.announceBusArns(s),
-		Parameters: &map[string]interface{}{
+	announce := sfnkit.CallAwsService(r, "Announce export", sfnkit.SdkCall{
+		Comment:      "Tells downstream loads that the snapshot's tables are in place: one entry per event bus",
+		Service:      "eventbridge",
+		Action:       "putEvents",
+		IamAction:    "events:PutEvents",
+		IamResources: *r.announceBusArns(s),
+		Arguments: map[string]interface{}{
 			"Entries": r.announceEntries(s),
 		},
-		Outputs: sfnkit.Expr(`{'announced': $states.result.FailedEntryCount = 0, 'putEvents': $states.result}`),
+		Output: sfnkit.Expr(`{'announced': $states.result.FailedEntryCount = 0, 'putEvents': $states.result}`),
 	})
 	announce.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 2 * time.Second, MaxAttempts: 6}, "EventBridge.EventBridgeException", "EventBridge.InternalException", "EventBridge.SdkClientException"))
 	announceFailed := sfn.Fail_Jsonata(r, jsii.String("Announcement failed"), &sfn.FailJsonataProps{

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -133,8 +132,8 @@ func destinationObjects(s *settings) *string {
 	return s.DestinationBucket.ArnForObjects(jsii.String(s.destinationPrefix() + "*"))
 }
 
-func readSource(s *settings) *[]awsiam.PolicyStatement {
-	return &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+func readSource(s *settings) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("s3:GetObject"),
 		Resources: &[]*string{sourceObjects(s)},
 	})}
@@ -142,15 +141,15 @@ func readSource(s *settings) *[]awsiam.PolicyStatement {
 
 // owned adds ExpectedBucketOwner to a request on the destination bucket
 // when its account is known.
-func owned(s *settings, args map[string]interface{}) *map[string]interface{} {
+func owned(s *settings, args map[string]interface{}) map[string]interface{} {
 	if s.DestinationAccount != "" {
 		args["ExpectedBucketOwner"] = s.DestinationAccount
 	}
-	return &args
+	return args
 }
 
 // encryption holds the SSE arguments of a write into the destination.
-func encryption(s *settings, args map[string]interface{}) *map[string]interface{} {
+func encryption(s *settings, args map[string]interface{}) map[string]interface{} {
 	if s.DestinationKey != nil {
 		args["ServerSideEncryption"] = "aws:kms"
 		// Step Functions spells members as the Java SDK v2 does: the API's
@@ -288,19 +287,19 @@ func copyEach(scope constructs.Construct, s *settings, classifyName, mapName, ta
 		MaxConcurrency: jsii.Number(childConcurrency),
 		Outputs:        sfnkit.Expr(output),
 	})
-	copyObject := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String(taskName), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("s3"),
-		Action:    jsii.String("copyObject"),
-		IamAction: jsii.String("s3:PutObject"),
-		Parameters: encryption(s, map[string]interface{}{
+	copyObject := sfnkit.CallAwsService(scope, taskName, sfnkit.SdkCall{
+		Service:   "s3",
+		Action:    "copyObject",
+		IamAction: "s3:PutObject",
+		Arguments: encryption(s, map[string]interface{}{
 			"Bucket":     *s.DestinationBucket.BucketName(),
 			"Key":        sfnkit.Expr("$states.input.destinationKey"),
 			"CopySource": sfnkit.Expr(copySourceExpr),
 		}),
-		IamResources:            &[]*string{destinationObjects(s)},
-		AdditionalIamStatements: readSource(s),
+		IamResources:    []*string{destinationObjects(s)},
+		ExtraStatements: readSource(s),
 		// One byte per copied object in the inline Map's result, whatever the key.
-		Outputs: sfnkit.Expr("1"),
+		Output: sfnkit.Expr("1"),
 	})
 	// 12 attempts (1 s doubling to a 30 s cap, full jitter) ride out SlowDown
 	// on a hot prefix; 8 did not (examples/throttled-hot-prefix.json), and
@@ -318,16 +317,15 @@ func multipartEach(scope constructs.Construct, s *settings, multipart sfn.IState
 		MaxConcurrency: jsii.Number(largeConcurrency),
 		Outputs:        sfnkit.Expr(`$count($states.result)`),
 	})
-	start := awsstepfunctionstasks.StepFunctionsStartExecution_Jsonata(scope, jsii.String("Copy large file"), &awsstepfunctionstasks.StepFunctionsStartExecutionJsonataProps{
-		StateMachine:       multipart,
-		IntegrationPattern: sfn.IntegrationPattern_RUN_JOB,
-		Input: sfn.TaskInput_FromText(jsii.String(sfnkit.Expr(`{
+	start := sfnkit.StartExecutionSync(scope, "Copy large file", sfnkit.StartExecution{
+		StateMachine: multipart,
+		Input: sfnkit.Expr(`{
   'key': $states.input.key,
   'size': $states.input.size,
   'destinationKey': $states.input.destinationKey,
   'copySource': ` + copySourceExpr + `
-}`))),
-		Outputs: sfnkit.Expr("1"),
+}`),
+		Output: sfnkit.Expr("1"),
 	})
 	start.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 6}, sfnkit.StartExecutionErrors()...))
 	each.ItemProcessor(start, nil)
@@ -361,18 +359,18 @@ func tableManifest(scope constructs.Construct, s *settings) manifestStates {
 		"tablesToken": sfnkit.Expr(`$exists($states.result.NextContinuationToken) ? $states.result.NextContinuationToken : null`),
 	})
 	anyTables := sfn.Choice_Jsonata(scope, jsii.String("Any tables on page?"), nil)
-	writePage := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String("Write manifest page"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("s3"),
-		Action:    jsii.String("putObject"),
-		IamAction: jsii.String("s3:PutObject"),
-		Parameters: encryption(s, map[string]interface{}{
+	writePage := sfnkit.CallAwsService(scope, "Write manifest page", sfnkit.SdkCall{
+		Service:   "s3",
+		Action:    "putObject",
+		IamAction: "s3:PutObject",
+		Arguments: encryption(s, map[string]interface{}{
 			"Bucket":      *s.DestinationBucket.BucketName(),
 			"Key":         sfnkit.Expr(manifestKeyExpr),
 			"Body":        sfnkit.Expr(manifestPageExpr),
 			"ContentType": "application/json",
 		}),
-		IamResources: &[]*string{destinationObjects(s)},
-		Assign:       &map[string]interface{}{"pages": sfnkit.Expr("$pages + 1"), "tables": sfnkit.Expr("$tables + $count($found)")},
+		IamResources: []*string{destinationObjects(s)},
+		Assign:       map[string]interface{}{"pages": sfnkit.Expr("$pages + 1"), "tables": sfnkit.Expr("$tables + $count($found)")},
 	})
 	writePage.AddRetry(s3Retry(8, 30*time.Second))
 	moreTables := sfn.Choice_Jsonata(scope, jsii.String("More tables?"), nil)
@@ -408,7 +406,7 @@ func tableManifest(scope constructs.Construct, s *settings) manifestStates {
 
 // listObjectsState is an aws-sdk:s3:listObjectsV2 Task whose Arguments are
 // one JSONata expression, so that ContinuationToken is sent only when there
-// is one (CallAwsService takes Arguments field by field only).
+// is one (sfnkit.CallAwsService takes Arguments field by field only).
 func listObjectsState(scope constructs.Construct, name, arguments string, assign map[string]interface{}) sfn.CustomState {
 	st := sfn.NewCustomState(scope, jsii.String(name), &sfn.CustomStateProps{
 		StateJson: &map[string]interface{}{
@@ -429,16 +427,16 @@ func listObjectsState(scope constructs.Construct, name, arguments string, assign
 // AbortMultipartUpload, then fail with the original error.
 func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable {
 	dest := *s.DestinationBucket.BucketName()
-	objects := &[]*string{destinationObjects(s)}
+	objects := []*string{destinationObjects(s)}
 	failed := sfn.Fail_Jsonata(scope, jsii.String("Multipart copy failed"), &sfn.FailJsonataProps{
 		Error: sfnkit.ExprPtr(`$failure.Error`),
 		Cause: sfnkit.ExprPtr(`'multipart copy of ' & $copy.key & ' to ' & $copy.destinationKey & ' failed: ' & $failure.Cause`),
 	})
-	abort := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String("Abort upload"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("s3"),
-		Action:    jsii.String("abortMultipartUpload"),
-		IamAction: jsii.String("s3:AbortMultipartUpload"),
-		Parameters: owned(s, map[string]interface{}{
+	abort := sfnkit.CallAwsService(scope, "Abort upload", sfnkit.SdkCall{
+		Service:   "s3",
+		Action:    "abortMultipartUpload",
+		IamAction: "s3:AbortMultipartUpload",
+		Arguments: owned(s, map[string]interface{}{
 			"Bucket":   dest,
 			"Key":      sfnkit.Expr("$copy.destinationKey"),
 			"UploadId": sfnkit.Expr("$uploadId"),
@@ -456,16 +454,16 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 			"parts": sfnkit.Expr(partsExpr),
 		},
 	})
-	create := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String("Start upload"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("s3"),
-		Action:    jsii.String("createMultipartUpload"),
-		IamAction: jsii.String("s3:PutObject"),
-		Parameters: encryption(s, map[string]interface{}{
+	create := sfnkit.CallAwsService(scope, "Start upload", sfnkit.SdkCall{
+		Service:   "s3",
+		Action:    "createMultipartUpload",
+		IamAction: "s3:PutObject",
+		Arguments: encryption(s, map[string]interface{}{
 			"Bucket": dest,
 			"Key":    sfnkit.Expr("$copy.destinationKey"),
 		}),
 		IamResources: objects,
-		Assign:       &map[string]interface{}{"uploadId": sfnkit.Expr("$states.result.UploadId")},
+		Assign:       map[string]interface{}{"uploadId": sfnkit.Expr("$states.result.UploadId")},
 	})
 	create.AddRetry(s3Retry(6, 30*time.Second))
 	create.AddCatch(failed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})
@@ -474,11 +472,11 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 		Items:          sfn.ProvideItems_Jsonata(sfnkit.ExprPtr("$parts")),
 		MaxConcurrency: jsii.Number(10),
 	})
-	copyPart := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String("Copy part"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("s3"),
-		Action:    jsii.String("uploadPartCopy"),
-		IamAction: jsii.String("s3:PutObject"),
-		Parameters: owned(s, map[string]interface{}{
+	copyPart := sfnkit.CallAwsService(scope, "Copy part", sfnkit.SdkCall{
+		Service:   "s3",
+		Action:    "uploadPartCopy",
+		IamAction: "s3:PutObject",
+		Arguments: owned(s, map[string]interface{}{
 			"Bucket":          dest,
 			"Key":             sfnkit.Expr("$copy.destinationKey"),
 			"UploadId":        sfnkit.Expr("$uploadId"),
@@ -486,26 +484,26 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 			"CopySource":      sfnkit.Expr("$copy.copySource"),
 			"CopySourceRange": sfnkit.Expr("$states.input.CopySourceRange"),
 		}),
-		IamResources:            objects,
-		AdditionalIamStatements: readSource(s),
-		Outputs:                 sfnkit.Expr(`{'ETag': $states.result.CopyPartResult.ETag, 'PartNumber': $states.input.PartNumber}`),
+		IamResources:    objects,
+		ExtraStatements: readSource(s),
+		Output:          sfnkit.Expr(`{'ETag': $states.result.CopyPartResult.ETag, 'PartNumber': $states.input.PartNumber}`),
 	})
 	copyPart.AddRetry(s3Retry(12, time.Minute))
 	copyParts.ItemProcessor(copyPart, nil)
 	copyParts.AddCatch(abort, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})
 
-	complete := awsstepfunctionstasks.CallAwsService_Jsonata(scope, jsii.String("Complete upload"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-		Service:   jsii.String("s3"),
-		Action:    jsii.String("completeMultipartUpload"),
-		IamAction: jsii.String("s3:PutObject"),
-		Parameters: owned(s, map[string]interface{}{
+	complete := sfnkit.CallAwsService(scope, "Complete upload", sfnkit.SdkCall{
+		Service:   "s3",
+		Action:    "completeMultipartUpload",
+		IamAction: "s3:PutObject",
+		Arguments: owned(s, map[string]interface{}{
 			"Bucket":          dest,
 			"Key":             sfnkit.Expr("$copy.destinationKey"),
 			"UploadId":        sfnkit.Expr("$uploadId"),
 			"MultipartUpload": map[string]interface{}{"Parts": sfnkit.Expr("$states.input")},
 		}),
 		IamResources: objects,
-		Outputs:      sfnkit.Expr(`{'key': $copy.destinationKey, 'parts': $count($parts)}`),
+		Output:       sfnkit.Expr(`{'key': $copy.destinationKey, 'parts': $count($parts)}`),
 	})
 	complete.AddRetry(s3Retry(6, 30*time.Second))
 	complete.AddCatch(abort, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})

@@ -6,9 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/snapshotlake/snapshotlake/simulator/asl"
@@ -32,29 +30,32 @@ func seedDesignDefinition() (map[string]any, error) {
 	err := catch(func() error {
 		app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false)})
 		stack := awscdk.NewStack(app, jsii.String("SeedDesign"), nil)
-		src := awss3.Bucket_FromBucketName(stack, jsii.String("Source"), jsii.String(seedSourceBucket))
-		list := func(id string, token bool) awsstepfunctionstasks.CallAwsService {
+		// Only the definition is simulated, so the tasks are plain ASL and
+		// the role's policy is left out.
+		task := func(id, action string, fields map[string]any) sfn.CustomState {
+			fields["Type"] = "Task"
+			fields["Resource"] = "arn:" + *awscdk.Aws_PARTITION() + ":states:::aws-sdk:s3:" + action
+			return sfn.NewCustomState(stack, jsii.String(id), &sfn.CustomStateProps{StateJson: &fields})
+		}
+		list := func(id string, token bool) sfn.CustomState {
 			args := map[string]any{"Bucket": seedSourceBucket, "Prefix": "{% $states.input.s3Prefix %}"}
 			if token {
 				args["Prefix"] = "{% $prefix %}"
 				args["ContinuationToken"] = "{% $states.input.NextContinuationToken %}"
 			}
-			return awsstepfunctionstasks.CallAwsService_Jsonata(stack, jsii.String(id), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-				Service: jsii.String("s3"), Action: jsii.String("listObjectsV2"), IamAction: jsii.String("s3:ListBucket"),
-				IamResources: &[]*string{src.BucketArn()}, Parameters: &args,
-				Assign: &map[string]any{"prefix": "{% $exists($prefix) ? $prefix : $states.input.s3Prefix %}", "snapshotTime": "{% $exists($snapshotTime) ? $snapshotTime : $states.input.snapshotTime %}"},
+			return task(id, "listObjectsV2", map[string]any{
+				"Arguments": args,
+				"Assign":    map[string]any{"prefix": "{% $exists($prefix) ? $prefix : $states.input.s3Prefix %}", "snapshotTime": "{% $exists($snapshotTime) ? $snapshotTime : $states.input.snapshotTime %}"},
 			})
 		}
 		format := sfn.Pass_Jsonata(stack, jsii.String("FormatDestinationKey"), &sfn.PassJsonataProps{
 			Outputs: "{% ($s := $split($states.input.Key, '/'); {'source': $states.input.Key, 'destination': $s[1] & '/' & $s[2] & '/partition_datetime=' & $snapshotTime & '/' & $s[3] & '/' & $s[4]}) %}",
 		})
-		copyObject := awsstepfunctionstasks.CallAwsService_Jsonata(stack, jsii.String("CopyS3Object"), &awsstepfunctionstasks.CallAwsServiceJsonataProps{
-			Service: jsii.String("s3"), Action: jsii.String("copyObject"), IamAction: jsii.String("s3:PutObject"),
-			IamResources: jsii.Strings("*"),
-			Parameters: &map[string]any{
+		copyObject := task("CopyS3Object", "copyObject", map[string]any{
+			"Arguments": map[string]any{
 				"Bucket": seedDestBucket, "CopySource": "{% '" + seedSourceBucket + "/' & $states.input.source %}", "Key": "{% $states.input.destination %}",
 			},
-			Outputs: "{% {} %}",
+			"Output": "{% {} %}",
 		})
 		m := sfn.Map_Jsonata(stack, jsii.String("Map"), &sfn.MapJsonataProps{
 			Items:          sfn.ProvideItems_Jsonata(jsii.String("{% $append([], $states.input.Contents[$contains(Key, /_SUCCESS|parquet/i)]) %}")),

@@ -1,6 +1,8 @@
 // Package sfnkit holds what the project's constructs share when they build
 // JSONata state machines: expression helpers, the logged and traced state
-// machine every construct creates, and prop validation messages.
+// machine every construct creates, its Task states (AWS SDK calls, child
+// executions) and the rule target that starts it, and prop validation
+// messages.
 package sfnkit
 
 import (
