@@ -4,9 +4,9 @@ import "github.com/snapshotlake/snapshotlake/simulator/jsonata"
 
 // FromJSONata adapts the Node bridge to the reference jsonata implementation
 // (package jsonata) to Evaluator.
-func FromJSONata(e *jsonata.Evaluator) Evaluator { return jsonataEvaluator{e} }
+func FromJSONata(e jsonata.Engine) Evaluator { return jsonataEvaluator{e} }
 
-type jsonataEvaluator struct{ e *jsonata.Evaluator }
+type jsonataEvaluator struct{ e jsonata.Engine }
 
 // EvalMany evaluates reqs in one round trip to Node.
 func (j jsonataEvaluator) EvalMany(reqs []EvalRequest) ([]EvalResult, error) {

@@ -150,7 +150,7 @@ func sortedIDs(m map[string]map[string]any) []string {
 // AccessDeniedException), each rule whose pattern matches starts its state
 // machine with the event. The destination account runs its own executor,
 // with the same S3 (the bucket) and the run's Glue fake.
-func (r *Run) deliverToDestination(ctx context.Context, app *App, ev *jsonata.Evaluator, sender string, events []eventsfake.Event) error {
+func (r *Run) deliverToDestination(ctx context.Context, app *App, ev jsonata.Engine, sender string, events []eventsfake.Event) error {
 	d, err := destination(app)
 	if err != nil || d == nil {
 		return err

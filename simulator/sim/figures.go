@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 )
 
 // Comparison is one export size run through this project's copy and the
@@ -27,7 +25,7 @@ type Comparison struct {
 // size bytes through the demo stack's synthesized state machines and through
 // the seed's design.
 func CompareDesigns(ctx context.Context, app *App, counts []int, size int64) ([]Comparison, error) {
-	ev, err := jsonata.Start()
+	ev, err := StartEngine()
 	if err != nil {
 		return nil, err
 	}

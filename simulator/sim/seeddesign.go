@@ -97,7 +97,7 @@ func seedDesignDefinition() (map[string]any, error) {
 
 // RunSeedDesign copies an export of count declared objects (spread like
 // Generate) with the seed's design and returns its figures.
-func RunSeedDesign(ctx context.Context, ev *jsonata.Evaluator, count int, size int64) (Figures, Execution, error) {
+func RunSeedDesign(ctx context.Context, ev jsonata.Engine, count int, size int64) (Figures, Execution, error) {
 	def, err := seedDesignDefinition()
 	if err != nil {
 		return Figures{}, Execution{}, err
