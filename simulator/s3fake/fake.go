@@ -193,7 +193,7 @@ func (f *Fake) PutDeclared(bucketName, key string, size int64) error {
 		return err
 	}
 	sse, kms := b.encryption("", "")
-	f.store(b, key, declared(bucketName+"/"+key, size), "", sse, kms, "", "")
+	f.store(b, key, declared(bucketName, key, size), "", sse, kms, "", "")
 	return nil
 }
 
