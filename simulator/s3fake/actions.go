@@ -149,7 +149,7 @@ func (f *Fake) putObject(a *fakeapi.Args) (map[string]any, error) {
 		return nil, err
 	}
 	sse, kms := b.encryption(w.sse, w.kms)
-	o := f.store(b, key, realContent([]byte(body)), "", sse, kms, w.acl, w.storageClass)
+	o := f.store(b, ownKey(key), realContent([]byte(body)), "", sse, kms, w.acl, w.storageClass)
 	res := map[string]any{"ETag": quote(o.etag)}
 	addSSE(res, sse, kms)
 	return res, nil
@@ -179,7 +179,7 @@ func (f *Fake) copyObject(a *fakeapi.Args) (map[string]any, error) {
 		return nil, s3Error(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	sse, kms := b.encryption(w.sse, w.kms)
-	o := f.store(b, key, src.content, "", sse, kms, w.acl, w.storageClass)
+	o := f.store(b, ownKey(key), src.content, "", sse, kms, w.acl, w.storageClass)
 	res := map[string]any{"CopyObjectResult": map[string]any{
 		"ETag": quote(o.etag), "LastModified": isoTime(o.lastModified),
 	}}
