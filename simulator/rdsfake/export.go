@@ -285,6 +285,18 @@ func (f *Fake) writeExport(t *task) error {
 		}
 		total += o.Size
 	}
+	if t.plan.Generated != nil {
+		var err error
+		for o := range t.plan.Generated {
+			if err = f.s3.PutDeclared(t.bucket, root+o.Key, o.Size); err != nil {
+				break
+			}
+			total += o.Size
+		}
+		if err != nil {
+			return err
+		}
+	}
 	t.extractedGB = total >> 30
 	info := exportInfo{
 		ExportTaskIdentifier: t.id, SourceArn: t.src, ExportOnly: append([]string{}, t.exportOnly...),

@@ -2,6 +2,7 @@ package rdsfake
 
 import (
 	"context"
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -104,6 +105,10 @@ type ExportPlan struct {
 	// Objects are written as declared-size objects, keys relative to the
 	// export root "[S3Prefix/]<id>/" (ExportOnly does not filter them).
 	Objects []DeclaredObject
+	// Generated, when set, yields more declared objects on each export,
+	// after Objects: a scenario of a million objects need not hold a million
+	// keys besides the ones S3 holds.
+	Generated iter.Seq[DeclaredObject]
 	// Tables are written in RDS's layout: a GZIP Parquet file (when the table
 	// has rows) and a _SUCCESS marker in "<db>/<schema>.<table>/1/", for the
 	// tables ExportOnly selects.

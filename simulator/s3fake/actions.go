@@ -179,7 +179,12 @@ func (f *Fake) copyObject(a *fakeapi.Args) (map[string]any, error) {
 		return nil, s3Error(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	sse, kms := b.encryption(w.sse, w.kms)
-	o := f.store(b, ownKey(key), src.content, "", sse, kms, w.acl, w.storageClass)
+	// A single-part source's ETag is already etagOf(src.content), the copy's.
+	etag := ""
+	if !strings.Contains(src.etag, "-") {
+		etag = src.etag
+	}
+	o := f.store(b, ownKey(key), src.content, etag, sse, kms, w.acl, w.storageClass)
 	res := map[string]any{"CopyObjectResult": map[string]any{
 		"ETag": quote(o.etag), "LastModified": isoTime(o.lastModified),
 	}}

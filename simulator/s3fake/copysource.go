@@ -64,7 +64,11 @@ func parseCopySource(s string) (bucketName, key string, err error) {
 
 // decodeCopySource percent-decodes s, turning "+" into a space.
 func decodeCopySource(s string) (string, bool) {
+	if !strings.ContainsAny(s, "+%") {
+		return s, true // nothing encoded: the common case, without a copy
+	}
 	var b strings.Builder
+	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '+':

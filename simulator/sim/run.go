@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"runtime"
 	"sort"
 	"strings"
@@ -402,13 +403,13 @@ func exportPlan(e Export) rdsfake.ExportPlan {
 	for _, o := range e.Objects {
 		p.Objects = append(p.Objects, rdsfake.DeclaredObject{Key: o.Key, Size: o.Size})
 	}
-	if g := e.Generate; g != nil {
-		p.Objects = append(p.Objects, generated(*g)...)
+	if g := e.Generate; g != nil && g.Count > 0 {
+		p.Generated = generated(*g)
 	}
 	for _, t := range e.Tables {
 		p.Tables = append(p.Tables, rdsfake.Table{Database: t.Database, Schema: t.Schema, Table: t.Table, Columns: t.Columns, Rows: t.Rows, Types: t.Types, OriginalTypes: t.OriginalTypes})
 	}
-	if len(p.Objects) == 0 && len(p.Tables) == 0 {
+	if len(p.Objects) == 0 && p.Generated == nil && len(p.Tables) == 0 {
 		p.Tables = rdsfake.DemoTables()
 	}
 	return p
@@ -416,19 +417,23 @@ func exportPlan(e Export) rdsfake.ExportPlan {
 
 // generated declares g.Count data files spread over tables and batches, each
 // batch folder with its _SUCCESS marker, as RDS lays them out.
-func generated(g Generate) []rdsfake.DeclaredObject {
-	tables, batches := max(g.Tables, 1), max(g.Batches, 1)
-	var out []rdsfake.DeclaredObject
-	markers := map[string]bool{}
-	for i := 0; i < g.Count; i++ {
-		folder := fmt.Sprintf("appdb/public.table%03d/%d", i%tables, 1+(i/tables)%batches)
-		out = append(out, rdsfake.DeclaredObject{Key: fmt.Sprintf("%s/part-%05d-%08x-c000.gz.parquet", folder, i, i*2654435761), Size: g.Size})
-		if !markers[folder] {
-			markers[folder] = true
-			out = append(out, rdsfake.DeclaredObject{Key: folder + "/_SUCCESS"})
+func generated(g Generate) iter.Seq[rdsfake.DeclaredObject] {
+	return func(yield func(rdsfake.DeclaredObject) bool) {
+		tables, batches := max(g.Tables, 1), max(g.Batches, 1)
+		markers := map[string]bool{}
+		for i := 0; i < g.Count; i++ {
+			folder := fmt.Sprintf("appdb/public.table%03d/%d", i%tables, 1+(i/tables)%batches)
+			if !yield(rdsfake.DeclaredObject{Key: fmt.Sprintf("%s/part-%05d-%08x-c000.gz.parquet", folder, i, i*2654435761), Size: g.Size}) {
+				return
+			}
+			if !markers[folder] {
+				markers[folder] = true
+				if !yield(rdsfake.DeclaredObject{Key: folder + "/_SUCCESS"}) {
+					return
+				}
+			}
 		}
 	}
-	return out
 }
 
 // busyExports are other exports holding the account's export quota.

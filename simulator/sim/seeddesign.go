@@ -105,7 +105,7 @@ func RunSeedDesign(ctx context.Context, ev jsonata.Engine, count int, size int64
 	s3 := s3fake.NewFake()
 	s3.CreateBucket(seedSourceBucket)
 	s3.CreateBucket(seedDestBucket)
-	for _, o := range generated(Generate{Count: count, Size: size, Tables: 20, Batches: 4}) {
+	for o := range generated(Generate{Count: count, Size: size, Tables: 20, Batches: 4}) {
 		if err := s3.PutDeclared(seedSourceBucket, seedExportRoot+o.Key, o.Size); err != nil {
 			return Figures{}, Execution{}, err
 		}
