@@ -49,9 +49,12 @@
 // # Cost
 //
 // One round trip to Node dominates the cost of a small expression, so
-// evaluate a state's fields together with [Evaluator.EvalMany], and call from
-// several goroutines: requests carry ids and are pipelined, which the
-// measurements below favour over a mutex held for each round trip.
+// evaluate a state's fields together with [Evaluator.EvalMany] (a
+// [Request] with Exprs sends their shared input and bindings once), and call
+// from several goroutines: requests carry ids and are pipelined, which the
+// measurements below favour over a mutex held for each round trip. Node
+// evaluates on one thread; a [Pool] runs several processes, so that a long
+// run's JSONata uses more than one core.
 // Measured with
 //
 //	go test ./simulator/jsonata/ -run TestMeasure -v
