@@ -24,20 +24,8 @@ type scope struct {
 
 func newScope(parent *scope) *scope { return &scope{parent: parent, vals: map[string]any{}} }
 
-func (s *scope) get(name string) (any, bool) {
-	for c := s; c != nil; c = c.parent {
-		c.mu.RLock()
-		v, ok := c.vals[name]
-		c.mu.RUnlock()
-		if ok {
-			return v, true
-		}
-	}
-	return nil, false
-}
-
-// getEncoded is get for the JSONata engine: the value as JSON, encoded the
-// first time it is asked for. A Distributed Map child reads the same $plan
+// getEncoded returns the variable's value for the JSONata engine: as JSON,
+// encoded the first time it is asked for. A Distributed Map child reads the same $plan
 // for each of its hundreds of items (measured with go tool pprof: encoding
 // requests was the largest Go cost of the 100,000-object run).
 func (s *scope) getEncoded(name string) (any, bool) {

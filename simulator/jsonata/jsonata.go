@@ -368,11 +368,12 @@ func (e *Evaluator) EvalMany(reqs []Request) ([]Result, error) {
 		return nil, fmt.Errorf("jsonata: node answered %d results for %d requests", len(resp.R), len(reqs))
 	}
 	out := make([]Result, len(reqs))
-	for i, r := range resp.R {
-		out[i] = r.result()
-		if reqs[i].Exprs != nil && len(out[i].Each) != len(reqs[i].Exprs) {
-			return nil, fmt.Errorf("jsonata: node answered %d results for the %d expressions of request %d", len(out[i].Each), len(reqs[i].Exprs), i)
+	for i, req := range reqs {
+		res := resp.R[i].result()
+		if req.Exprs != nil && len(res.Each) != len(req.Exprs) {
+			return nil, fmt.Errorf("jsonata: node answered %d results for the %d expressions of request %d", len(res.Each), len(req.Exprs), i)
 		}
+		out[i] = res
 	}
 	return out, nil
 }
@@ -426,7 +427,8 @@ func (e *Evaluator) readOne() {
 		head := bytes.Clone(line)
 		var rest []byte
 		rest, err = e.stdout.ReadBytes('\n')
-		line = append(head, rest...)
+		head = append(head, rest...)
+		line = head
 	}
 	if err != nil {
 		e.fail(err)
