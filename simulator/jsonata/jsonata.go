@@ -295,6 +295,10 @@ func (e *Evaluator) Close() error {
 // Eval evaluates one expression against input with bindings. err is non-nil
 // for JSONata errors (as *Error) and for transport failures.
 func (e *Evaluator) Eval(expr string, input any, bindings map[string]any) (value any, undefined bool, err error) {
+	return evalOne(e, expr, input, bindings)
+}
+
+func evalOne(e Engine, expr string, input any, bindings map[string]any) (value any, undefined bool, err error) {
 	res, err := e.EvalMany([]Request{{Expr: expr, Input: input, Bindings: bindings}})
 	if err != nil {
 		return nil, false, err

@@ -62,14 +62,7 @@ func (p *Pool) EvalMany(reqs []Request) ([]Result, error) {
 
 // Eval evaluates one expression; see Evaluator.Eval.
 func (p *Pool) Eval(expr string, input any, bindings map[string]any) (value any, undefined bool, err error) {
-	res, err := p.EvalMany([]Request{{Expr: expr, Input: input, Bindings: bindings}})
-	if err != nil {
-		return nil, false, err
-	}
-	if res[0].Err != nil {
-		return nil, false, res[0].Err
-	}
-	return res[0].Value, res[0].Undefined, nil
+	return evalOne(p, expr, input, bindings)
 }
 
 // Close stops every process.
