@@ -94,6 +94,7 @@ type Fake struct {
 	seq     int
 	api     *fakeapi.Service
 	timing  *timer // nil: requests take no time and never throttle
+	attrs   map[objectAttrs]*objectAttrs
 }
 
 type bucket struct {
@@ -111,6 +112,12 @@ type object struct {
 	etag         string // unquoted
 	content      []extent
 	lastModified time.Time
+	*objectAttrs
+}
+
+// objectAttrs are the attributes most objects share, held once per distinct
+// set: a million-object run stores two million objects.
+type objectAttrs struct {
 	storageClass string
 	sse, kmsKey  string
 	acl          string
@@ -350,9 +357,18 @@ func (f *Fake) store(b *bucket, key string, content []extent, etag, sse, kms, ac
 	} else {
 		b.pending = append(b.pending, key)
 	}
+	at := objectAttrs{storageClass: storageClass, sse: sse, kmsKey: kms, acl: acl}
+	shared := f.attrs[at]
+	if shared == nil {
+		if f.attrs == nil {
+			f.attrs = map[objectAttrs]*objectAttrs{}
+		}
+		shared = &at
+		f.attrs[at] = shared
+	}
 	o := &object{
 		key: key, size: sizeOf(content), etag: etag, content: content,
-		lastModified: f.now(), storageClass: storageClass, sse: sse, kmsKey: kms, acl: acl,
+		lastModified: f.now(), objectAttrs: shared,
 	}
 	b.objects[key] = o
 	return o
