@@ -140,17 +140,19 @@ func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string
 		}
 	}
 	res.Destination.Bucket = r.DestinationBucket
-	res.Destination.Objects = []Object{}
-	for _, o := range r.S3.Objects(r.DestinationBucket, "") {
-		res.Destination.Objects = append(res.Destination.Objects, Object{Key: o.Key, Size: o.Size})
+	keys, sizes := r.S3.Sizes(r.DestinationBucket, "")
+	res.Destination.Objects = make([]Object, len(keys))
+	for i, k := range keys {
+		res.Destination.Objects[i] = Object{Key: k, Size: sizes[i]}
 	}
 	f := &res.Figures
-	for _, o := range r.S3.Objects(r.ExportBucket, "") {
-		if strings.HasPrefix(o.Key, "other/") || strings.Contains(o.Key, "other-export-") {
+	keys, sizes = r.S3.Sizes(r.ExportBucket, "")
+	for i, k := range keys {
+		if strings.HasPrefix(k, "other/") || strings.Contains(k, "other-export-") {
 			continue
 		}
 		f.ObjectsInExport++
-		f.LargestObject = max(f.LargestObject, o.Size)
+		f.LargestObject = max(f.LargestObject, sizes[i])
 	}
 	f.CopiedObjects = len(res.Destination.Objects)
 	f.MaxHistoryEvents = sum.MaxHistoryEvents
