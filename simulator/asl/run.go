@@ -20,19 +20,21 @@ type scope struct {
 	mu      sync.RWMutex
 	vals    map[string]any
 	encoded map[string]encodedJSON // vals sent to the JSONata engine, by name
+	gen     uint64                 // counts set calls: an encoding of an older value is not kept
 }
 
 func newScope(parent *scope) *scope { return &scope{parent: parent, vals: map[string]any{}} }
 
 // getEncoded returns the variable's value for the JSONata engine: as JSON,
-// encoded the first time it is asked for. A Distributed Map child reads the same $plan
-// for each of its hundreds of items (measured with go tool pprof: encoding
+// encoded the first time it is asked for. A Distributed Map child reads the
+// same $plan for each of its hundreds of items (measured with go tool pprof: encoding
 // requests was the largest Go cost of the 100,000-object run).
 func (s *scope) getEncoded(name string) (any, bool) {
 	for c := s; c != nil; c = c.parent {
 		c.mu.RLock()
 		v, ok := c.vals[name]
 		e, done := c.encoded[name]
+		gen := c.gen
 		c.mu.RUnlock()
 		if !ok {
 			continue
@@ -45,10 +47,12 @@ func (s *scope) getEncoded(name string) (any, bool) {
 			return v, true // the request's encoding reports it
 		}
 		c.mu.Lock()
-		if c.encoded == nil {
-			c.encoded = map[string]encodedJSON{}
+		if c.gen == gen {
+			if c.encoded == nil {
+				c.encoded = map[string]encodedJSON{}
+			}
+			c.encoded[name] = b
 		}
-		c.encoded[name] = b
 		c.mu.Unlock()
 		return encodedJSON(b), true
 	}
@@ -57,6 +61,7 @@ func (s *scope) getEncoded(name string) (any, bool) {
 
 func (s *scope) set(vals map[string]any) {
 	s.mu.Lock()
+	s.gen++
 	for k, v := range vals {
 		s.vals[k] = v
 		delete(s.encoded, k)

@@ -426,6 +426,7 @@ func TestEvalManyExprs(t *testing.T) {
 		t.Errorf("Expr and Exprs together: err = %v", err)
 	}
 }
+
 func TestParseOnly(t *testing.T) {
 	res, err := shared.EvalMany([]Request{
 		{Expr: "phone", ParseOnly: true},

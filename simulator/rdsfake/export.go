@@ -5,7 +5,9 @@ import (
 	"crypto/sha1"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -279,22 +281,15 @@ func (f *Fake) writeExport(t *task) error {
 		}
 		statuses = append(statuses, st)
 	}
-	for _, o := range t.plan.Objects {
-		if err := f.s3.PutDeclared(t.bucket, root+o.Key, o.Size); err != nil {
-			return err
+	for _, objects := range []iter.Seq[DeclaredObject]{slices.Values(t.plan.Objects), t.plan.Generated} {
+		if objects == nil {
+			continue
 		}
-		total += o.Size
-	}
-	if t.plan.Generated != nil {
-		var err error
-		for o := range t.plan.Generated {
-			if err = f.s3.PutDeclared(t.bucket, root+o.Key, o.Size); err != nil {
-				break
+		for o := range objects {
+			if err := f.s3.PutDeclared(t.bucket, root+o.Key, o.Size); err != nil {
+				return err
 			}
 			total += o.Size
-		}
-		if err != nil {
-			return err
 		}
 	}
 	t.extractedGB = total >> 30
