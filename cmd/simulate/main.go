@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,17 +91,27 @@ func startProfile(path string) (func(), error) {
 
 // tuneGC trades memory for speed within a bound: the garbage collector runs
 // a quarter as often as by default (GOGC 400) until the Go runtime's memory
-// nears 1.75 GiB, then as often as it must to stay there (the large runs'
-// target is 2 GB of peak RSS; at 1,000,000 objects about 0.9 GB is live, and
-// with 1.5 GiB the collector ran every 2.5 s for 1.5 s, measured with
-// GODEBUG=gctrace=1). GOGC and GOMEMLIMIT in the environment win.
+// nears its limit, then as often as it must to stay there. GOGC and
+// GOMEMLIMIT in the environment win.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(1792 << 20)
+	setMemoryLimit(0)
+}
+
+// setMemoryLimit sets the Go runtime's memory limit for a run whose largest
+// export holds objects data files: 1.75 GiB (the large runs' target is 2 GB
+// of peak RSS; with 1.5 GiB the collector ran every 2.5 s for 1.5 s at
+// 1,000,000 objects, measured with GODEBUG=gctrace=1), or 1.5 KiB an object
+// when that is more. About 0.9 KB an object is live when the copy is at its
+// busiest (`-memprofile`, 898 MB at 1,000,000 objects in 20 tables); a limit
+// below the live heap would make the collector run without pause.
+func setMemoryLimit(objects int) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
 	}
+	debug.SetMemoryLimit(max(1792<<20, int64(objects)*1536))
 }
 
 // watchHeap writes a heap profile to path whenever the heap in use reaches
@@ -152,6 +163,7 @@ func compare(list string) error {
 		}
 		counts = append(counts, n)
 	}
+	setMemoryLimit(slices.Max(counts))
 	fmt.Fprintln(os.Stderr, "Synthesizing the app…")
 	app, err := sim.Synthesize(nil)
 	if err != nil {
@@ -183,6 +195,9 @@ func run(scenarioPath string, asJSON bool, outDir string) error {
 		var err error
 		if sc, err = sim.LoadScenario(scenarioPath); err != nil {
 			return err
+		}
+		if g := sc.Export.Generate; g != nil {
+			setMemoryLimit(g.Count)
 		}
 	}
 	progress := os.Stdout
