@@ -82,3 +82,47 @@ func TestReadme_libraryExampleIsTheExampleTestAndCompiles(t *testing.T) {
 		t.Errorf("the README's library example does not compile: %v\n%s", err, out)
 	}
 }
+
+// GIVEN the repository's directories
+// WHEN README.md's Layout section is read
+// THEN it names every top-level directory and every package directory
+// under constructs/, internal/, simulator/ and cmd/.
+func TestReadme_layoutNamesEveryDirectory(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(readme), "\n## Layout\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Layout" section`)
+	}
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	var dirs []string
+	top, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range top {
+		name := e.Name()
+		if !e.IsDir() || strings.HasPrefix(name, ".") || name == "node_modules" || name == "cdk.out" || name == "out" {
+			continue
+		}
+		dirs = append(dirs, name)
+	}
+	for _, parent := range []string{"constructs", "internal", "simulator", "cmd"} {
+		sub, err := os.ReadDir(filepath.Join("..", parent))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range sub {
+			if e.IsDir() {
+				dirs = append(dirs, e.Name())
+			}
+		}
+	}
+	for _, d := range dirs {
+		if !strings.Contains(layout, d) {
+			t.Errorf("README.md's Layout section does not name the directory %q", d)
+		}
+	}
+}
