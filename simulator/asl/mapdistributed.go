@@ -28,10 +28,7 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	e := x.ex
 	var b batch
 	env := sr.env()
-	itemsI := b.add(st.items, "Items", env)
-	mcI := b.add(st.maxConcurrency, "MaxConcurrency", env)
-	tcI := b.add(st.tolCount, "ToleratedFailureCount", env)
-	tpI := b.add(st.tolPct, "ToleratedFailurePercentage", env)
+	fields := sr.addMapFields(&b)
 	var readerArgs, readerMax, batchMax, batchBytes, batchInput *batchItem
 	if st.reader != nil {
 		readerArgs = b.add(st.reader.args, "ItemReader/Arguments", env)
@@ -45,11 +42,7 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	if err := sr.runBatch(&b); err != nil {
 		return nil, err
 	}
-	mc, err := sr.intField(mcI, "MaxConcurrency", 0)
-	if err != nil {
-		return nil, err
-	}
-	tolCount, tolPct, err := sr.tolerance(tcI, tpI)
+	mc, tol, err := sr.mapLimits(fields)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +98,7 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 			next = (&objectLister{sr: sr, args: args, limit: limit}).next
 		}
 	} else {
-		arr, err := sr.itemsArray(itemsI)
+		arr, err := sr.itemsArray(fields.items)
 		if err != nil {
 			return failed(err)
 		}
@@ -125,13 +118,13 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	var total, failedItems atomic.Int64
 	exceeded := func(failedItems int) bool {
 		n := total.Load()
-		if tcI.set && failedItems > tolCount {
+		if tol.countSet && failedItems > tol.count {
 			return true
 		}
-		if tpI.set && n > 0 && float64(failedItems)*100/float64(n) > tolPct {
+		if tol.pctSet && n > 0 && float64(failedItems)*100/float64(n) > tol.pct {
 			return true
 		}
-		return !tcI.set && !tpI.set && failedItems > 0
+		return !tol.countSet && !tol.pctSet && failedItems > 0
 	}
 	slotCount := distributedMapCap
 	if mc > 0 && mc < slotCount {

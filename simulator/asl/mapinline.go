@@ -23,24 +23,17 @@ const inlineMapCap = 40
 func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 	th, st := sr.th, sr.st
 	var b batch
-	env := sr.env()
-	itemsI := b.add(st.items, "Items", env)
-	mcI := b.add(st.maxConcurrency, "MaxConcurrency", env)
-	tcI := b.add(st.tolCount, "ToleratedFailureCount", env)
-	tpI := b.add(st.tolPct, "ToleratedFailurePercentage", env)
+	fields := sr.addMapFields(&b)
 	if err := sr.runBatch(&b); err != nil {
 		return nil, err
 	}
-	arr, err := sr.itemsArray(itemsI)
+	arr, err := sr.itemsArray(fields.items)
 	if err != nil {
 		return nil, err
 	}
-	mc, err := sr.intField(mcI, "MaxConcurrency", 0)
+	// The thresholds are checked, not applied: they are Distributed Map fields.
+	mc, _, err := sr.mapLimits(fields)
 	if err != nil {
-		return nil, err
-	}
-	// Checked, not applied: the thresholds are Distributed Map fields.
-	if _, _, err := sr.tolerance(tcI, tpI); err != nil {
 		return nil, err
 	}
 	if err := th.ev("MapStateStarted", st.name); err != nil {
@@ -126,6 +119,39 @@ func (th *thread) pool(n, slots int, fn func(i int, it *thread)) time.Time {
 
 // itemsArray returns the items, failing as AWS does (causes recorded in
 // LocalStack's test_map_item_* snapshots) when they are not an array.
+// mapFields are the fields both kinds of Map state evaluate on entry.
+type mapFields struct {
+	items, maxConcurrency, tolCount, tolPct *batchItem
+}
+
+func (sr *stateRun) addMapFields(b *batch) mapFields {
+	st, env := sr.st, sr.env()
+	return mapFields{
+		items:          b.add(st.items, "Items", env),
+		maxConcurrency: b.add(st.maxConcurrency, "MaxConcurrency", env),
+		tolCount:       b.add(st.tolCount, "ToleratedFailureCount", env),
+		tolPct:         b.add(st.tolPct, "ToleratedFailurePercentage", env),
+	}
+}
+
+// mapLimits checks the evaluated MaxConcurrency and tolerated failures.
+func (sr *stateRun) mapLimits(f mapFields) (maxConcurrency int, tol tolerated, err *awserr.Error) {
+	if maxConcurrency, err = sr.intField(f.maxConcurrency, "MaxConcurrency", 0); err != nil {
+		return 0, tol, err
+	}
+	tol.countSet, tol.pctSet = f.tolCount.set, f.tolPct.set
+	tol.count, tol.pct, err = sr.tolerance(f.tolCount, f.tolPct)
+	return maxConcurrency, tol, err
+}
+
+// tolerated are a Distributed Map's tolerated failures; a threshold applies
+// only when its field is set.
+type tolerated struct {
+	count            int
+	pct              float64
+	countSet, pctSet bool
+}
+
 func (sr *stateRun) itemsArray(itemsI *batchItem) ([]any, *awserr.Error) {
 	if !itemsI.set {
 		if arr, ok := sr.input.([]any); ok {

@@ -55,46 +55,42 @@ func compile(v any) (*tmpl, error) {
 		}
 		return &tmpl{kind: tmplLit, lit: x}, nil
 	case map[string]any:
-		t := &tmpl{kind: tmplObj}
+		keys := make([]string, 0, len(x))
 		for k := range x {
-			t.keys = append(t.keys, k)
+			keys = append(keys, k)
 		}
-		sort.Strings(t.keys)
-		dynamic := false
-		for _, k := range t.keys {
-			c, err := compile(x[k])
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-			if c.kind != tmplLit {
-				dynamic = true
-			}
-			t.elems = append(t.elems, c)
+		sort.Strings(keys)
+		elems := make([]any, len(keys))
+		for i, k := range keys {
+			elems[i] = x[k]
 		}
-		if !dynamic {
-			return &tmpl{kind: tmplLit, lit: x}, nil
-		}
-		return t, nil
+		return compileElems(&tmpl{kind: tmplObj, keys: keys}, elems, x, func(i int) string { return keys[i] })
 	case []any:
-		t := &tmpl{kind: tmplArr}
-		dynamic := false
-		for i, e := range x {
-			c, err := compile(e)
-			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
-			}
-			if c.kind != tmplLit {
-				dynamic = true
-			}
-			t.elems = append(t.elems, c)
-		}
-		if !dynamic {
-			return &tmpl{kind: tmplLit, lit: x}, nil
-		}
-		return t, nil
+		return compileElems(&tmpl{kind: tmplArr}, x, x, func(i int) string { return "[" + strconv.Itoa(i) + "]" })
 	default:
 		return &tmpl{kind: tmplLit, lit: v}, nil
 	}
+}
+
+// compileElems compiles the members of an object or array template t (whose
+// JSON value is v); label names member i in errors. A template with no
+// expression in it is the literal v.
+func compileElems(t *tmpl, elems []any, v any, label func(i int) string) (*tmpl, error) {
+	dynamic := false
+	for i, e := range elems {
+		c, err := compile(e)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label(i), err)
+		}
+		if c.kind != tmplLit {
+			dynamic = true
+		}
+		t.elems = append(t.elems, c)
+	}
+	if !dynamic {
+		return &tmpl{kind: tmplLit, lit: v}, nil
+	}
+	return t, nil
 }
 
 // refSet is what an expression references: workflow variables by name and

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-
 	"strings"
 	"sync"
 	"time"

@@ -125,15 +125,21 @@ func (f *Fake) getObject(a *fakeapi.Args) (map[string]any, error) {
 }
 
 func (f *Fake) argObject(a *fakeapi.Args) (*object, error) {
-	name, key := a.Str("Bucket"), a.Str("Key")
-	if a.Err() != nil {
-		return nil, a.Err()
-	}
-	b, err := f.bucket(name)
+	b, key, err := f.argBucketKey(a)
 	if err != nil {
 		return nil, err
 	}
 	return b.object(key)
+}
+
+// argBucketKey reads the Bucket (which must exist) and Key arguments.
+func (f *Fake) argBucketKey(a *fakeapi.Args) (*bucket, string, error) {
+	name, key := a.Str("Bucket"), a.Str("Key")
+	if a.Err() != nil {
+		return nil, "", a.Err()
+	}
+	b, err := f.bucket(name)
+	return b, key, err
 }
 
 // putObject: Bucket, Key, Body (string), ACL, ServerSideEncryption,
@@ -194,11 +200,7 @@ func (f *Fake) copyObject(a *fakeapi.Args) (map[string]any, error) {
 
 // deleteObject: Bucket, Key. Deleting a missing key succeeds, as in S3.
 func (f *Fake) deleteObject(a *fakeapi.Args) (map[string]any, error) {
-	name, key := a.Str("Bucket"), a.Str("Key")
-	if a.Err() != nil {
-		return nil, a.Err()
-	}
-	b, err := f.bucket(name)
+	b, key, err := f.argBucketKey(a)
 	if err != nil {
 		return nil, err
 	}

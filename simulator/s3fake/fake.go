@@ -177,6 +177,11 @@ func (f *Fake) BucketExists(name string) bool {
 
 // PutObject stores an object with real bytes, encrypted by the bucket default.
 func (f *Fake) PutObject(bucketName, key string, data []byte) error {
+	return f.putWithDefaults(bucketName, key, realContent(data))
+}
+
+// putWithDefaults stores content encrypted by the bucket default.
+func (f *Fake) putWithDefaults(bucketName, key string, content []extent) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	b, err := f.bucket(bucketName)
@@ -184,7 +189,7 @@ func (f *Fake) PutObject(bucketName, key string, data []byte) error {
 		return err
 	}
 	sse, kms := b.encryption("", "")
-	f.store(b, key, realContent(data), "", sse, kms, "", "")
+	f.store(b, key, content, "", sse, kms, "", "")
 	return nil
 }
 
@@ -194,15 +199,7 @@ func (f *Fake) PutDeclared(bucketName, key string, size int64) error {
 	if size < 0 || size > MaxObjectSize {
 		return awserr.New(ErrInvalidCall, "s3fake: declared size %d out of range", size)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b, err := f.bucket(bucketName)
-	if err != nil {
-		return err
-	}
-	sse, kms := b.encryption("", "")
-	f.store(b, key, declared(bucketName, key, size), "", sse, kms, "", "")
-	return nil
+	return f.putWithDefaults(bucketName, key, declared(bucketName, key, size))
 }
 
 // AddFault registers a fault. It panics if KeyPattern is not a valid
