@@ -63,8 +63,8 @@ func (f *Fake) listObjectsV2(a *fakeapi.Args) (map[string]any, error) {
 		o := b.objects[keys[i]]
 		last = o.key
 		contents = append(contents, map[string]any{
-			"Key": o.key, "Size": float64(o.size), "ETag": quote(o.etag),
-			"LastModified": isoTime(o.lastModified), "StorageClass": o.storageClass,
+			"Key": o.key, "Size": float64(o.size), "ETag": o.etag.quoted(),
+			"LastModified": isoTime(o.lastModified()), "StorageClass": o.storageClass,
 		})
 	}
 	truncated := maxKeys > 0 && i < len(keys) && hasPrefix(keys[i], prefix)
@@ -100,7 +100,7 @@ func (f *Fake) headObject(a *fakeapi.Args) (map[string]any, error) {
 		return nil, err
 	}
 	res := map[string]any{
-		"ContentLength": float64(o.size), "ETag": quote(o.etag), "LastModified": isoTime(o.lastModified),
+		"ContentLength": float64(o.size), "ETag": o.etag.quoted(), "LastModified": isoTime(o.lastModified()),
 	}
 	addSSE(res, o.sse, o.kmsKey)
 	if o.storageClass != "STANDARD" {
@@ -155,8 +155,9 @@ func (f *Fake) putObject(a *fakeapi.Args) (map[string]any, error) {
 		return nil, err
 	}
 	sse, kms := b.encryption(w.sse, w.kms)
-	o := f.store(b, ownKey(key), realContent([]byte(body)), "", sse, kms, w.acl, w.storageClass)
-	res := map[string]any{"ETag": quote(o.etag)}
+	content := realContent([]byte(body))
+	o := f.store(b, ownKey(key), content, etagOf(content), sse, kms, w.acl, w.storageClass)
+	res := map[string]any{"ETag": o.etag.quoted()}
 	addSSE(res, sse, kms)
 	return res, nil
 }
@@ -186,13 +187,13 @@ func (f *Fake) copyObject(a *fakeapi.Args) (map[string]any, error) {
 	}
 	sse, kms := b.encryption(w.sse, w.kms)
 	// A single-part source's ETag is already etagOf(src.content), the copy's.
-	etag := ""
-	if !strings.Contains(src.etag, "-") {
-		etag = src.etag
+	tag := src.etag
+	if tag.parts > 0 {
+		tag = etagOf(src.content)
 	}
-	o := f.store(b, ownKey(key), src.content, etag, sse, kms, w.acl, w.storageClass)
+	o := f.store(b, ownKey(key), src.content, tag, sse, kms, w.acl, w.storageClass)
 	res := map[string]any{"CopyObjectResult": map[string]any{
-		"ETag": quote(o.etag), "LastModified": isoTime(o.lastModified),
+		"ETag": o.etag.quoted(), "LastModified": isoTime(o.lastModified()),
 	}}
 	addSSE(res, sse, kms)
 	return res, nil

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"strconv"
 )
 
@@ -138,15 +137,35 @@ func generate(origin string, off, n int64) []byte {
 	return out
 }
 
+// etag is an object's ETag held in 20 bytes and no pointer (a million-object
+// run stores two million): an MD5 and, for a multipart object, its part
+// count, written "<hex md5>-<parts>".
+type etag struct {
+	sum   [md5.Size]byte
+	parts uint32
+}
+
+func (e etag) String() string {
+	s := hex.EncodeToString(e.sum[:])
+	if e.parts > 0 {
+		s += "-" + strconv.FormatUint(uint64(e.parts), 10)
+	}
+	return s
+}
+
+func (e etag) quoted() string { return quote(e.String()) }
+
 // etagOf is the unquoted ETag of single-part content: the MD5 of the bytes
 // for real content, else the MD5 of a description of its lineage.
-func etagOf(content []extent) string {
+func etagOf(content []extent) etag {
+	var tag etag
 	if hasContent(content) {
 		h := md5.New()
 		for _, e := range content {
 			h.Write(e.data)
 		}
-		return hex.EncodeToString(h.Sum(nil))
+		h.Sum(tag.sum[:0])
+		return tag
 	}
 	// Appended by hand, not with fmt: every copy of a declared object computes
 	// this (a tenth of the local run's S3 time at 100,000 objects).
@@ -167,19 +186,20 @@ func etagOf(content []extent) string {
 			desc = append(desc, ';')
 		}
 	}
-	sum := md5.Sum(desc)
-	return hex.EncodeToString(sum[:])
+	return etag{sum: md5.Sum(desc)}
 }
 
 // multipartETag is S3's ETag of a completed upload: the MD5 of the parts'
 // binary MD5s, a hyphen and the number of parts.
-func multipartETag(partETags []string) string {
+func multipartETag(partETags []string) etag {
 	h := md5.New()
 	for _, e := range partETags {
 		b, _ := hex.DecodeString(e)
 		h.Write(b)
 	}
-	return fmt.Sprintf("%x-%d", h.Sum(nil), len(partETags))
+	tag := etag{parts: uint32(len(partETags))} //nolint:gosec // at most 10,000 parts
+	h.Sum(tag.sum[:0])
+	return tag
 }
 
 func md5sum(s string) []byte {

@@ -107,11 +107,11 @@ type bucket struct {
 }
 
 type object struct {
-	key          string
-	size         int64
-	etag         string // unquoted
-	content      []extent
-	lastModified time.Time
+	key      string
+	size     int64
+	etag     etag
+	content  []extent
+	modified int64 // LastModified in Unix nanoseconds: no time.Location pointer per object
 	*objectAttrs
 }
 
@@ -189,7 +189,7 @@ func (f *Fake) putWithDefaults(bucketName, key string, content []extent) error {
 		return err
 	}
 	sse, kms := b.encryption("", "")
-	f.store(b, key, content, "", sse, kms, "", "")
+	f.store(b, key, content, etagOf(content), sse, kms, "", "")
 	return nil
 }
 
@@ -366,10 +366,7 @@ func (b *bucket) object(key string) (*object, error) {
 // pprof: 290 MB of JSONata responses at 1,000,000 copies).
 func ownKey(key string) string { return strings.Clone(key) }
 
-func (f *Fake) store(b *bucket, key string, content []extent, etag, sse, kms, acl, storageClass string) *object {
-	if etag == "" {
-		etag = etagOf(content)
-	}
+func (f *Fake) store(b *bucket, key string, content []extent, tag etag, sse, kms, acl, storageClass string) *object {
 	if storageClass == "" {
 		storageClass = "STANDARD"
 	}
@@ -388,8 +385,8 @@ func (f *Fake) store(b *bucket, key string, content []extent, etag, sse, kms, ac
 		f.attrs[at] = shared
 	}
 	o := &object{
-		key: key, size: sizeOf(content), etag: etag, content: content,
-		lastModified: f.now(), objectAttrs: shared,
+		key: key, size: sizeOf(content), etag: tag, content: content,
+		modified: f.now().UnixNano(), objectAttrs: shared,
 	}
 	b.objects[key] = o
 	return o
@@ -455,8 +452,8 @@ func (b *bucket) checkACL(acl string) error {
 
 func (o *object) info() ObjectInfo {
 	return ObjectInfo{
-		Key: o.key, Size: o.size, ETag: quote(o.etag), HasContent: hasContent(o.content),
-		LastModified: o.lastModified, StorageClass: o.storageClass,
+		Key: o.key, Size: o.size, ETag: o.etag.quoted(), HasContent: hasContent(o.content),
+		LastModified: o.lastModified(), StorageClass: o.storageClass,
 		ServerSideEncryption: o.sse, SSEKMSKeyID: o.kmsKey, ACL: o.acl,
 	}
 }
@@ -466,6 +463,8 @@ func s3Error(status int, code, msg string) error {
 }
 
 func quote(etag string) string { return `"` + etag + `"` }
+
+func (o *object) lastModified() time.Time { return time.Unix(0, o.modified).UTC() }
 
 func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
 

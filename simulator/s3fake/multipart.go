@@ -84,7 +84,7 @@ func (f *Fake) uploadPartCopy(a *fakeapi.Args) (map[string]any, error) {
 		return nil, s3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
 	}
 	content := sliceContent(src.content, first, last-first+1)
-	p := &part{content: content, size: last - first + 1, etag: etagOf(content)}
+	p := &part{content: content, size: last - first + 1, etag: etagOf(content).String()}
 	u.parts[number] = p
 	res := map[string]any{"CopyPartResult": map[string]any{"ETag": quote(p.etag), "LastModified": isoTime(f.now())}}
 	addSSE(res, u.w.sse, u.w.kms)
@@ -134,7 +134,7 @@ func (f *Fake) completeMultipartUpload(a *fakeapi.Args) (map[string]any, error) 
 	o := f.store(b, ownKey(u.key), concat(contents...), multipartETag(etags), u.w.sse, u.w.kms, u.w.acl, u.w.storageClass)
 	delete(f.uploads, u.id)
 	res := map[string]any{
-		"Bucket": u.bucket, "Key": u.key, "ETag": quote(o.etag),
+		"Bucket": u.bucket, "Key": u.key, "ETag": o.etag.quoted(),
 		"Location": "https://" + u.bucket + ".s3.amazonaws.com/" + u.key,
 	}
 	addSSE(res, u.w.sse, u.w.kms)

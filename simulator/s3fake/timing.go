@@ -243,7 +243,7 @@ func (f *Fake) touch(bucketName, key, action string, at time.Time) {
 	defer f.mu.Unlock()
 	if b := f.buckets[bucketName]; b != nil {
 		if o := b.objects[key]; o != nil {
-			o.lastModified = at
+			o.modified = at.UnixNano()
 		}
 	}
 }
