@@ -26,13 +26,16 @@ demo:
 	@$(MAKE) --no-print-directory -j2 -O $(NODE_DEPS) build
 	@$(MAKE) --no-print-directory -j2 -O synth simulate BUILT=1
 
+# -s -w: no symbol table or DWARF, which only a debugger reads; linking the
+# two binaries takes 4 s instead of 6 (measured with /usr/bin/time).
 build:
-	go build -o $(BIN)/ . ./cmd/simulate
+	go build -ldflags="-s -w" -o $(BIN)/ . ./cmd/simulate
 
 # `cdk synth` alone runs the app as cdk.json says (`go run .`); here it runs
-# the binary just built.
+# the binary just built. --no-notices: the demo does not fetch the CLI's
+# notices from the network (about 1 s; `cdk deploy` still shows them).
 synth: $(NODE_DEPS) $(if $(BUILT),,build)
-	cdk synth --quiet --app $(BIN)/snapshotlake
+	cdk synth --quiet --no-notices --app $(BIN)/snapshotlake
 	@ls -1 cdk.out/*.template.json
 
 simulate: $(NODE_DEPS) $(if $(BUILT),,build)
