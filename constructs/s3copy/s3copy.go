@@ -47,6 +47,9 @@ func (c *S3Copy) MultipartLogGroup() awslogs.LogGroup { return c.multipartLogGro
 // MaxConcurrency returns how many child executions each Distributed Map runs at once.
 func (c *S3Copy) MaxConcurrency() int { return c.maxConcurrency }
 
+// CopiesPerChild returns how many objects each Express child copies at once.
+func (c *S3Copy) CopiesPerChild() int { return childConcurrency }
+
 // LogKey returns the key that encrypts both execution log groups.
 func (c *S3Copy) LogKey() awskms.IKey { return c.logKey }
 

@@ -158,7 +158,7 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 		retry := cdktest.As[map[string]any](t, st["Retry"], 0)
 		assert.Equal(t, []any{"S3.S3Exception", "S3.SdkClientException"}, retry["ErrorEquals"], name)
 		assert.NotContains(t, st, "Catch", "a failed copy must fail the run, not be swallowed")
-		assert.EqualValues(t, 40, f.states[map[string]string{"Copy data file": "Copy each data file", "Copy marker": "Copy each marker"}[name]]["MaxConcurrency"], name)
+		assert.EqualValues(t, 20, f.states[map[string]string{"Copy data file": "Copy each data file", "Copy marker": "Copy each marker"}[name]]["MaxConcurrency"], name)
 	}
 	for _, name := range []string{"Copy data file", "Copy marker", "Start upload", "Copy part", "Complete upload", "Abort upload"} {
 		st := f.states[name]

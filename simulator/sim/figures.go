@@ -63,9 +63,9 @@ func WriteComparison(w io.Writer, cs []Comparison) {
 	fmt.Fprintln(w, "| data files | objects in export | largest file | design | result | history events (largest Standard execution) | billed Standard transitions per copied object | Express requests | copy concurrency |")
 	fmt.Fprintln(w, "|---:|---:|---:|---|---|---:|---:|---:|---:|")
 	for _, c := range cs {
-		fmt.Fprintf(w, "| %d | %d | %s | this project | %s, %d copied | %d | %.4f | %d | %d × 40 |\n",
+		fmt.Fprintf(w, "| %d | %d | %s | this project | %s, %d copied | %d | %.4f | %d | %d × %d |\n",
 			c.Objects, c.Ours.ObjectsInExport, size(c.Ours.LargestObject), c.OursRun.Status, c.Ours.CopiedObjects,
-			c.Ours.MaxStandardHistoryEvents, c.Ours.StandardTransitionsPerObject, c.Ours.ExpressRequests, c.Ours.CopyConcurrency)
+			c.Ours.MaxStandardHistoryEvents, c.Ours.StandardTransitionsPerObject, c.Ours.ExpressRequests, c.Ours.CopyConcurrency, c.Ours.CopiesPerChild)
 		result := fmt.Sprintf("%s, %d copied", c.SeedRun.Status, c.Seed.CopiedObjects)
 		if c.SeedRun.Error != "" {
 			result += " (" + c.SeedRun.Error + ")"

@@ -119,8 +119,8 @@ func (r *Run) Report(w io.Writer) {
 		fmt.Fprintf(w, "    %10s  %s\n", size(o.Size), file)
 	}
 	f := res.Figures
-	fmt.Fprintf(w, "\nFigures: %d objects exported (largest %s), %d copied; max %d history events in one Standard execution (%d in any); %d billed Standard transitions (%.4f per copied object); %d Express requests; copy concurrency %d\n",
-		f.ObjectsInExport, size(f.LargestObject), f.CopiedObjects, f.MaxStandardHistoryEvents, f.MaxHistoryEvents, f.StandardTransitions, f.StandardTransitionsPerObject, f.ExpressRequests, f.CopyConcurrency)
+	fmt.Fprintf(w, "\nFigures: %d objects exported (largest %s), %d copied; max %d history events in one Standard execution (%d in any); %d billed Standard transitions (%.4f per copied object); %d Express requests; copy concurrency %d × %d\n",
+		f.ObjectsInExport, size(f.LargestObject), f.CopiedObjects, f.MaxStandardHistoryEvents, f.MaxHistoryEvents, f.StandardTransitions, f.StandardTransitionsPerObject, f.ExpressRequests, f.CopyConcurrency, f.CopiesPerChild)
 }
 
 // compress folds repeated loops: A → B → C → B → C → D becomes

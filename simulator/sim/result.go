@@ -104,6 +104,9 @@ type Figures struct {
 	ExpressExecutions  int `json:"expressExecutions"`
 	// CopyConcurrency is the Distributed Maps' MaxConcurrency.
 	CopyConcurrency int `json:"copyConcurrency"`
+	// CopiesPerChild is how many objects each child copies at once (0 for
+	// the seed's design, which has no children).
+	CopiesPerChild int `json:"copiesPerChild,omitempty"`
 }
 
 func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string]machine, calls map[string]int, exportIDs []string) Result {

@@ -266,6 +266,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	r.Records = exec.Executions()
 	r.Result = r.result(runs, exec.Summary(), machines, calls.snapshot(), calls.exportTaskIDs())
 	r.Result.Figures.CopyConcurrency = wiring.CopyConcurrency
+	r.Result.Figures.CopiesPerChild = wiring.CopiesPerChild
 	r.Result.Events = []Event{}
 	for _, e := range r.Events.Events() {
 		r.Result.Events = append(r.Result.Events, Event{Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail})

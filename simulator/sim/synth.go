@@ -125,6 +125,7 @@ type Wiring struct {
 	// DestinationAccount owns the destination bucket; "" for the stack's own.
 	DestinationAccount string
 	CopyConcurrency    int
+	CopiesPerChild     int
 }
 
 func wiringOf(stack awscdk.Stack, p *stacks.Pipeline) (Wiring, error) {
@@ -144,7 +145,7 @@ func wiringOf(stack awscdk.Stack, p *stacks.Pipeline) (Wiring, error) {
 	w := Wiring{
 		ExportBucket: resolve(p.ExportBucket.BucketName()), ExportKeyArn: resolve(p.ExportKey.KeyArn()),
 		DestinationBucket: resolve(p.DestinationBucket.BucketName()), DestinationAccount: p.DestinationAccount,
-		CopyConcurrency: p.Copy.MaxConcurrency(),
+		CopyConcurrency: p.Copy.MaxConcurrency(), CopiesPerChild: p.Copy.CopiesPerChild(),
 	}
 	if p.DestinationKey != nil {
 		w.DestinationKeyArn = resolve(p.DestinationKey.KeyArn())
