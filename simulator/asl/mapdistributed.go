@@ -28,7 +28,7 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	e := x.ex
 	var b batch
 	env := sr.env()
-	fields := sr.addMapFields(&b)
+	fields := sr.addMapFields(&b, env)
 	var readerArgs, readerMax, batchMax, batchBytes, batchInput *batchItem
 	if st.reader != nil {
 		readerArgs = b.add(st.reader.args, "ItemReader/Arguments", env)

@@ -23,7 +23,7 @@ const inlineMapCap = 40
 func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 	th, st := sr.th, sr.st
 	var b batch
-	fields := sr.addMapFields(&b)
+	fields := sr.addMapFields(&b, sr.env())
 	if err := sr.runBatch(&b); err != nil {
 		return nil, err
 	}
@@ -117,15 +117,15 @@ func (th *thread) pool(n, slots int, fn func(i int, it *thread)) time.Time {
 	return g.wait()
 }
 
-// itemsArray returns the items, failing as AWS does (causes recorded in
-// LocalStack's test_map_item_* snapshots) when they are not an array.
 // mapFields are the fields both kinds of Map state evaluate on entry.
 type mapFields struct {
 	items, maxConcurrency, tolCount, tolPct *batchItem
 }
 
-func (sr *stateRun) addMapFields(b *batch) mapFields {
-	st, env := sr.st, sr.env()
+// addMapFields queues the Map fields in b, evaluated in env (the state's
+// other fields share env, so that they go to JSONata in one request).
+func (sr *stateRun) addMapFields(b *batch, env *evalEnv) mapFields {
+	st := sr.st
 	return mapFields{
 		items:          b.add(st.items, "Items", env),
 		maxConcurrency: b.add(st.maxConcurrency, "MaxConcurrency", env),
@@ -152,6 +152,8 @@ type tolerated struct {
 	countSet, pctSet bool
 }
 
+// itemsArray returns the items, failing as AWS does (causes recorded in
+// LocalStack's test_map_item_* snapshots) when they are not an array.
 func (sr *stateRun) itemsArray(itemsI *batchItem) ([]any, *awserr.Error) {
 	if !itemsI.set {
 		if arr, ok := sr.input.([]any); ok {
