@@ -1,5 +1,5 @@
 // Command simulate runs the synthesized state machines locally, against
-// local fakes of S3 and RDS, and prints what happened.
+// local fakes of S3, RDS, EventBridge and Glue, and prints what happened.
 //
 //	go run ./cmd/simulate                      # the demo: the seed's tables, exported and copied
 //	go run ./cmd/simulate -scenario FILE       # a scenario file (see examples/)

@@ -1,4 +1,4 @@
-// Package demo provides DemoResources, the seed write-up's demo in one
+// Package demo provides DemoResources, the baseline (seed) design's demo in one
 // construct: a VPC (2 AZs, 1 NAT gateway), an Aurora PostgreSQL Serverless v2
 // cluster with the Data API and the default database "postgres" (storage
 // encrypted), the staging export bucket with its key, and the destination

@@ -304,7 +304,7 @@ func copyEach(scope constructs.Construct, s *settings, classifyName, mapName, ta
 		// One byte per copied object in the inline Map's result, whatever the key.
 		Output: sfnkit.Expr("1"),
 	})
-	// 12 attempts (1 s doubling to a 30 s cap, full jitter) ride out SlowDown
+	// 12 retries (1 s doubling to a 30 s cap, full jitter) ride out SlowDown
 	// on a hot prefix; 8 did not (examples/throttled-hot-prefix.json), and
 	// all 12 waits stay within an Express child's 5 minutes.
 	copyObject.AddRetry(s3Retry(12, 30*time.Second))
