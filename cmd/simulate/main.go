@@ -171,7 +171,14 @@ func compare(list string) error {
 	}
 	const fileSize = 4 << 20 // 4 MiB, a typical export file
 	fmt.Fprintf(os.Stderr, "Copying exports of %v data files of 4 MiB each, with both designs…\n", counts)
-	cs, err := sim.CompareDesigns(context.Background(), app, counts, fileSize)
+	var progress func(sim.Progress)
+	if onTerminal(os.Stderr) {
+		progress = progressLine
+	}
+	cs, err := sim.CompareDesigns(context.Background(), app, counts, fileSize, progress)
+	if progress != nil {
+		fmt.Fprintln(os.Stderr)
+	}
 	if err != nil {
 		return err
 	}

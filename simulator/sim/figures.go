@@ -23,8 +23,9 @@ type Comparison struct {
 
 // CompareDesigns runs, for each count, an export of count data files of
 // size bytes through the demo stack's synthesized state machines and through
-// the seed's design.
-func CompareDesigns(ctx context.Context, app *App, counts []int, size int64) ([]Comparison, error) {
+// the seed's design. progress, when not nil, receives this project's runs'
+// progress as Options.Progress does.
+func CompareDesigns(ctx context.Context, app *App, counts []int, size int64, progress func(Progress)) ([]Comparison, error) {
 	ev, err := StartEngine()
 	if err != nil {
 		return nil, err
@@ -33,7 +34,7 @@ func CompareDesigns(ctx context.Context, app *App, counts []int, size int64) ([]
 	var out []Comparison
 	for _, n := range counts {
 		began := time.Now()
-		r, err := Execute(ctx, app, Scenario{Export: Export{Generate: &Generate{Count: n, Size: size, Tables: 20, Batches: 4}}}, Options{Evaluator: ev})
+		r, err := Execute(ctx, app, Scenario{Export: Export{Generate: &Generate{Count: n, Size: size, Tables: 20, Batches: 4}}}, Options{Evaluator: ev, Progress: progress})
 		if err != nil {
 			return nil, err
 		}
