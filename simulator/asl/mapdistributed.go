@@ -116,16 +116,6 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 		def:  st.processor,
 	}
 	var total, failedItems atomic.Int64
-	exceeded := func(failedItems int) bool {
-		n := total.Load()
-		if tol.countSet && failedItems > tol.count {
-			return true
-		}
-		if tol.pctSet && n > 0 && float64(failedItems)*100/float64(n) > tol.pct {
-			return true
-		}
-		return !tol.countSet && !tol.pctSet && failedItems > 0
-	}
 	slotCount := distributedMapCap
 	if mc > 0 && mc < slotCount {
 		slotCount = mc
@@ -165,7 +155,7 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 				mu.Unlock()
 				return
 			}
-			if exceeded(int(failedItems.Add(int64(c.items)))) && !stop.Swap(true) {
+			if tol.exceeded(int(failedItems.Add(int64(c.items))), int(total.Load())) && !stop.Swap(true) {
 				cancel()
 			}
 		})
@@ -206,7 +196,7 @@ func (sr *stateRun) distributedMap() (any, *awserr.Error) {
 	if readErr != nil {
 		return failed(readErr)
 	}
-	if exceeded(int(failedItems.Load())) {
+	if tol.exceeded(int(failedItems.Load()), int(total.Load())) {
 		return failed(newErr(ErrExceedToleratedFailure, "The specified tolerated failure threshold was exceeded"))
 	}
 	if err := th.ev("MapRunSucceeded", st.name); err != nil {

@@ -135,21 +135,13 @@ func (sr *stateRun) addMapFields(b *batch, env *evalEnv) mapFields {
 }
 
 // mapLimits checks the evaluated MaxConcurrency and tolerated failures.
-func (sr *stateRun) mapLimits(f mapFields) (maxConcurrency int, tol tolerated, err *awserr.Error) {
-	if maxConcurrency, err = sr.intField(f.maxConcurrency, "MaxConcurrency", 0); err != nil {
-		return 0, tol, err
+func (sr *stateRun) mapLimits(f mapFields) (int, tolerated, *awserr.Error) {
+	mc, err := sr.intField(f.maxConcurrency, "MaxConcurrency", 0)
+	if err != nil {
+		return 0, tolerated{}, err
 	}
-	tol.countSet, tol.pctSet = f.tolCount.set, f.tolPct.set
-	tol.count, tol.pct, err = sr.tolerance(f.tolCount, f.tolPct)
-	return maxConcurrency, tol, err
-}
-
-// tolerated are a Distributed Map's tolerated failures; a threshold applies
-// only when its field is set.
-type tolerated struct {
-	count            int
-	pct              float64
-	countSet, pctSet bool
+	tol, err := sr.tolerance(f.tolCount, f.tolPct)
+	return mc, tol, err
 }
 
 // itemsArray returns the items, failing as AWS does (causes recorded in

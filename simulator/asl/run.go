@@ -301,29 +301,49 @@ func (sr *stateRun) runBatch(b *batch) *awserr.Error {
 	return nil
 }
 
+// tolerated are a Distributed Map's tolerated failures; a threshold applies
+// only when its field is set.
+type tolerated struct {
+	count            int
+	pct              float64
+	countSet, pctSet bool
+}
+
+// exceeded reports whether failed of total items break the thresholds: with
+// none set, any failure does.
+func (t tolerated) exceeded(failed, total int) bool {
+	if t.countSet && failed > t.count {
+		return true
+	}
+	if t.pctSet && total > 0 && float64(failed)*100/float64(total) > t.pct {
+		return true
+	}
+	return !t.countSet && !t.pctSet && failed > 0
+}
+
 // tolerance reads a Map's ToleratedFailureCount and
-// ToleratedFailurePercentage (0 when unset), with AWS's causes for values out
-// of range (States.Runtime, recorded in LocalStack's
+// ToleratedFailurePercentage, with AWS's causes for values out of range
+// (States.Runtime, recorded in LocalStack's
 // test_map_state_tolerated_failure_{count,percentage}_path).
-func (sr *stateRun) tolerance(count, pct *batchItem) (int, float64, *awserr.Error) {
-	n, p := 0, 0.0
+func (sr *stateRun) tolerance(count, pct *batchItem) (tolerated, *awserr.Error) {
+	t := tolerated{countSet: count.set, pctSet: pct.set}
 	if count.set {
 		f, ok := count.value.(float64)
 		if ok && f < 0 {
-			return 0, 0, sr.stateErr(ErrRuntime, "ToleratedFailureCount cannot be negative.")
+			return tolerated{}, sr.stateErr(ErrRuntime, "ToleratedFailureCount cannot be negative.")
 		}
-		if n, ok = intValue(count.value); !ok {
-			return 0, 0, sr.stateErr(ErrRuntime, "ToleratedFailureCount must be an integer, got "+jsonString(count.value)+".")
+		if t.count, ok = intValue(count.value); !ok {
+			return tolerated{}, sr.stateErr(ErrRuntime, "ToleratedFailureCount must be an integer, got "+jsonString(count.value)+".")
 		}
 	}
 	if pct.set {
 		f, ok := pct.value.(float64)
 		if !ok || f < 0 || f > 100 {
-			return 0, 0, sr.stateErr(ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100.")
+			return tolerated{}, sr.stateErr(ErrRuntime, "ToleratedFailurePercentage must be between 0 and 100.")
 		}
-		p = f
+		t.pct = f
 	}
-	return n, p, nil
+	return t, nil
 }
 
 func (sr *stateRun) fail() *awserr.Error {
