@@ -10,8 +10,9 @@
 // [s3fake.Fake]: a real GZIP Parquet file and a _SUCCESS marker per table,
 // declared-size objects for anything else the scenario lists, and the
 // export_info / export_tables_info metadata files. [DemoTables] returns the
-// rows of the seed's demo database, parsed from internal/demodata's demo.sql, and
-// [ReadParquet] reads a written file back.
+// rows of the seed's demo database, parsed from internal/demodata's demo.sql.
+// The Parquet writer is the fake's own (PLAIN, GZIP, one row group); its
+// tests read every file back with parquet-go, and the demo's with DuckDB.
 //
 // The export rules that matter are enforced: identifier syntax, no ':' in
 // S3Prefix, duplicate identifiers and the 5-concurrent-exports quota.

@@ -2,15 +2,13 @@ package rdsfake
 
 import (
 	"bytes"
-	"errors"
+	"compress/gzip"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
-	"reflect"
 	"slices"
 	"sort"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 // ColumnType is the Parquet type of a column.
@@ -142,31 +140,32 @@ func kindOf(v any) (ColumnType, error) {
 	return "", fmt.Errorf("unsupported value %T %v", v, v)
 }
 
-// valueOf converts v to a Parquet value of the column's type.
-func valueOf(c column, v any) (parquet.Value, error) {
+// valueOf converts v to the Go value of the column's physical type: string,
+// bool, int64, int32, float32 or float64.
+func valueOf(c column, v any) (any, error) {
 	k, err := kindOf(v)
 	if err != nil {
-		return parquet.Value{}, err
+		return nil, err
 	}
 	switch {
 	case c.typ == TypeString && k == TypeString:
-		return parquet.ByteArrayValue([]byte(v.(string))), nil
+		return v.(string), nil
 	case c.typ == TypeBool && k == TypeBool:
-		return parquet.BooleanValue(v.(bool)), nil
+		return v.(bool), nil
 	case c.typ == TypeInt64 && k == TypeInt64:
-		return parquet.Int64Value(int64(toFloat(v))), nil
+		return int64(toFloat(v)), nil
 	case (c.typ == TypeInt32 || c.typ == TypeInt16) && k == TypeInt64:
 		n := toFloat(v)
 		if n < math.MinInt32 || n > math.MaxInt32 || (c.typ == TypeInt16 && (n < math.MinInt16 || n > math.MaxInt16)) {
-			return parquet.Value{}, fmt.Errorf("column %s of type %s cannot hold %v", c.name, c.typ, v)
+			return nil, fmt.Errorf("column %s of type %s cannot hold %v", c.name, c.typ, v)
 		}
-		return parquet.Int32Value(int32(n)), nil
+		return int32(n), nil
 	case c.typ == TypeFloat32 && (k == TypeInt64 || k == TypeFloat64):
-		return parquet.FloatValue(float32(toFloat(v))), nil
+		return float32(toFloat(v)), nil
 	case c.typ == TypeFloat64 && (k == TypeInt64 || k == TypeFloat64):
-		return parquet.DoubleValue(toFloat(v)), nil
+		return toFloat(v), nil
 	}
-	return parquet.Value{}, fmt.Errorf("column %s of type %s cannot hold %T %v", c.name, c.typ, v, v)
+	return nil, fmt.Errorf("column %s of type %s cannot hold %T %v", c.name, c.typ, v, v)
 }
 
 func toFloat(v any) float64 {
@@ -183,139 +182,185 @@ func toFloat(v any) float64 {
 	return v.(float64)
 }
 
-// writeParquet writes t as a GZIP-compressed Parquet file.
+// Parquet's enums and codes (parquet-format's parquet.thrift,
+// https://github.com/apache/parquet-format/blob/master/src/main/thrift/parquet.thrift).
+const (
+	parquetBoolean   = 0 // Type
+	parquetInt32     = 1
+	parquetInt64     = 2
+	parquetFloat     = 4
+	parquetDouble    = 5
+	parquetByteArray = 6
+
+	parquetRequired = 0 // FieldRepetitionType
+	parquetOptional = 1
+
+	convertedUTF8  = 0 // ConvertedType
+	convertedInt16 = 16
+
+	encodingPlain = 0 // Encoding
+	encodingRLE   = 3
+
+	codecGzip = 2 // CompressionCodec
+
+	pageData = 0 // PageType
+)
+
+// physicalType is the Parquet type a column is stored as.
+var physicalType = map[ColumnType]int32{
+	TypeString: parquetByteArray, TypeInt64: parquetInt64, TypeFloat64: parquetDouble, TypeBool: parquetBoolean,
+	TypeInt32: parquetInt32, TypeInt16: parquetInt32, TypeFloat32: parquetFloat,
+}
+
+// writeParquet writes t as a Parquet file as RDS exports do, GZIP-compressed:
+// one row group, one PLAIN-encoded version-1 data page per column, the
+// definition levels of optional columns RLE-encoded, and no statistics. The
+// tests read it back with parquet-go and DuckDB; this writer exists so that
+// the simulator does not compile a general Parquet library (with every
+// codec and protobuf) for a few demo tables.
 func writeParquet(w io.Writer, t Table) error {
 	cols, err := columnsOf(t)
 	if err != nil {
 		return err
 	}
-	g := orderedGroup{Group: parquet.Group{}}
+	schema := thriftList{thriftStruct{{4, thriftBinary(t.Table)}, {5, thriftI32(len(cols))}}}
 	for _, c := range cols {
-		var n parquet.Node
-		switch c.typ {
-		case TypeString:
-			n = parquet.String()
-		case TypeInt64:
-			n = parquet.Leaf(parquet.Int64Type)
-		case TypeFloat64:
-			n = parquet.Leaf(parquet.DoubleType)
-		case TypeInt32:
-			n = parquet.Leaf(parquet.Int32Type)
-		case TypeInt16:
-			n = parquet.Int(16)
-		case TypeFloat32:
-			n = parquet.Leaf(parquet.FloatType)
-		case TypeBool:
-			n = parquet.Leaf(parquet.BooleanType)
-		default:
+		if _, ok := physicalType[c.typ]; !ok {
 			return fmt.Errorf("table %s column %s: unknown type %q", t.Table, c.name, c.typ)
 		}
-		if c.optional {
-			n = parquet.Optional(n)
-		}
-		g.Group[c.name] = n
-		g.fields = append(g.fields, &orderedField{Node: n, name: c.name})
+		schema = append(schema, schemaElement(c))
 	}
-	pw := parquet.NewWriter(w, parquet.NewSchema(t.Table, g), parquet.Compression(&parquet.Gzip))
-	rows := make([]parquet.Row, 0, len(t.Rows))
+	file := []byte("PAR1")
+	var chunks thriftList
+	var groupBytes int64
+	for _, c := range cols {
+		page, err := encodePage(c, t)
+		if err != nil {
+			return err
+		}
+		var packed bytes.Buffer
+		zw := gzip.NewWriter(&packed)
+		if _, err := zw.Write(page); err != nil {
+			return err
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		levels := thriftI32(encodingRLE)
+		header := appendThrift(nil, thriftStruct{
+			{1, thriftI32(pageData)},
+			{2, thriftI32(len(page))},
+			{3, thriftI32(packed.Len())},
+			{5, thriftStruct{{1, thriftI32(len(t.Rows))}, {2, thriftI32(encodingPlain)}, {3, levels}, {4, levels}}},
+		})
+		offset := thriftI64(len(file))
+		file = append(append(file, header...), packed.Bytes()...)
+		uncompressed := int64(len(header) + len(page))
+		groupBytes += uncompressed
+		chunks = append(chunks, thriftStruct{
+			{2, offset},
+			{3, thriftStruct{
+				{1, thriftI32(physicalType[c.typ])},
+				{2, thriftList{thriftI32(encodingPlain), thriftI32(encodingRLE)}},
+				{3, thriftList{thriftBinary(c.name)}},
+				{4, thriftI32(codecGzip)},
+				{5, thriftI64(len(t.Rows))},
+				{6, thriftI64(uncompressed)},
+				{7, thriftI64(len(header) + packed.Len())},
+				{9, offset},
+			}},
+		})
+	}
+	var groups thriftList
+	if len(t.Rows) > 0 {
+		groups = thriftList{thriftStruct{{1, chunks}, {2, thriftI64(groupBytes)}, {3, thriftI64(len(t.Rows))}}}
+	}
+	footer := appendThrift(nil, thriftStruct{
+		{1, thriftI32(1)},
+		{2, schema},
+		{3, thriftI64(len(t.Rows))},
+		{4, groups},
+		{6, thriftBinary("snapshotlake simulator")},
+	})
+	file = append(file, footer...)
+	file = binary.LittleEndian.AppendUint32(file, uint32(len(footer)))
+	_, err = w.Write(append(file, "PAR1"...))
+	return err
+}
+
+// schemaElement describes a leaf column, with the converted (legacy) and
+// logical annotations readers look for.
+func schemaElement(c column) thriftStruct {
+	repetition := thriftI32(parquetRequired)
+	if c.optional {
+		repetition = parquetOptional
+	}
+	e := thriftStruct{{1, thriftI32(physicalType[c.typ])}, {3, repetition}, {4, thriftBinary(c.name)}}
+	switch c.typ {
+	case TypeString:
+		e = append(e, thriftField{6, thriftI32(convertedUTF8)}, thriftField{10, thriftStruct{{1, thriftStruct{}}}})
+	case TypeInt16:
+		e = append(e, thriftField{6, thriftI32(convertedInt16)},
+			thriftField{10, thriftStruct{{10, thriftStruct{{1, thriftByte(16)}, {2, thriftBool(true)}}}}})
+	}
+	return e
+}
+
+// encodePage is a data page's uncompressed body: for an optional column its
+// definition levels (length-prefixed RLE runs of bit width 1), then the
+// non-null values, PLAIN-encoded.
+func encodePage(c column, t Table) ([]byte, error) {
+	var page, values []byte
+	var levels []byte
+	run, runLevel := 0, byte(0)
+	flush := func() {
+		if run > 0 {
+			levels = append(binary.AppendUvarint(levels, uint64(run)<<1), runLevel)
+		}
+	}
+	var bits []bool
 	for _, r := range t.Rows {
-		row := make(parquet.Row, len(cols))
-		for i, c := range cols {
-			v := r[c.name]
-			if v == nil {
-				row[i] = parquet.NullValue().Level(0, 0, i)
-				continue
-			}
+		level := byte(0)
+		if v := r[c.name]; v != nil {
+			level = 1
 			pv, err := valueOf(c, v)
 			if err != nil {
-				return fmt.Errorf("table %s: %w", t.Table, err)
+				return nil, fmt.Errorf("table %s: %w", t.Table, err)
 			}
-			def := 0
-			if c.optional {
-				def = 1
+			switch x := pv.(type) {
+			case string:
+				values = append(binary.LittleEndian.AppendUint32(values, uint32(len(x))), x...)
+			case bool:
+				bits = append(bits, x)
+			case int32:
+				values = binary.LittleEndian.AppendUint32(values, uint32(x))
+			case int64:
+				values = binary.LittleEndian.AppendUint64(values, uint64(x))
+			case float32:
+				values = binary.LittleEndian.AppendUint32(values, math.Float32bits(x))
+			case float64:
+				values = binary.LittleEndian.AppendUint64(values, math.Float64bits(x))
 			}
-			row[i] = pv.Level(0, def, i)
 		}
-		rows = append(rows, row)
-	}
-	if _, err := pw.WriteRows(rows); err != nil {
-		return err
-	}
-	return pw.Close()
-}
-
-// orderedGroup is a parquet.Group whose fields keep the given order
-// (parquet.Group sorts them by name).
-type orderedGroup struct {
-	parquet.Group
-	fields []parquet.Field
-}
-
-func (g orderedGroup) Fields() []parquet.Field { return g.fields }
-
-type orderedField struct {
-	parquet.Node
-	name string
-}
-
-func (f *orderedField) Name() string { return f.name }
-
-// Value is required by parquet.Field; rows are written as parquet.Row, so
-// it only serves reflection-based callers.
-func (f *orderedField) Value(base reflect.Value) reflect.Value {
-	return base.MapIndex(reflect.ValueOf(f.name))
-}
-
-// ReadParquet reads a flat Parquet file: its column names in file order and
-// its rows, with int64 (INT32 and INT64), float32 (FLOAT), float64
-// (DOUBLE), string, bool or nil values.
-func ReadParquet(data []byte) (columns []string, rows []map[string]any, err error) {
-	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, fld := range f.Schema().Fields() {
-		if !fld.Leaf() {
-			return nil, nil, fmt.Errorf("nested column %s", fld.Name())
+		if level != runLevel {
+			flush()
+			run, runLevel = 0, level
 		}
-		columns = append(columns, fld.Name())
+		run++
 	}
-	r := parquet.NewReader(f)
-	defer func() { _ = r.Close() }()
-	buf := make([]parquet.Row, 64)
-	for {
-		n, err := r.ReadRows(buf)
-		for _, row := range buf[:n] {
-			m := make(map[string]any, len(columns))
-			for _, v := range row {
-				m[columns[v.Column()]] = goValue(v)
-			}
-			rows = append(rows, m)
+	flush()
+	// PLAIN booleans are bit-packed, least significant bit first.
+	for i, b := range bits {
+		if i%8 == 0 {
+			values = append(values, 0)
 		}
-		if errors.Is(err, io.EOF) {
-			return columns, rows, nil
-		}
-		if err != nil {
-			return nil, nil, err
+		if b {
+			values[len(values)-1] |= 1 << (i % 8)
 		}
 	}
-}
-
-func goValue(v parquet.Value) any {
-	if v.IsNull() {
-		return nil
+	if c.optional {
+		page = binary.LittleEndian.AppendUint32(page, uint32(len(levels)))
+		page = append(page, levels...)
 	}
-	switch v.Kind() {
-	case parquet.Boolean:
-		return v.Boolean()
-	case parquet.Int32:
-		return int64(v.Int32())
-	case parquet.Int64:
-		return v.Int64()
-	case parquet.Float:
-		return v.Float()
-	case parquet.Double:
-		return v.Double()
-	}
-	return string(v.ByteArray())
+	return append(page, values...), nil
 }

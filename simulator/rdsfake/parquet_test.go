@@ -2,6 +2,7 @@ package rdsfake
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -41,6 +42,38 @@ func TestParquetRoundTrip(t *testing.T) {
 		{name: "integral and fractional numbers make float64",
 			give:        Table{Table: "t", Rows: []map[string]any{{"x": 1.0}, {"x": 1.25}}},
 			wantColumns: "x", wantRows: []map[string]any{{"x": 1.0}, {"x": 1.25}}},
+		{name: "every type, nulls between values, long runs and a long schema",
+			give: func() Table {
+				tb := Table{Table: "wide", Types: map[string]ColumnType{"i16": TypeInt16, "i32": TypeInt32, "f32": TypeFloat32}}
+				for i := range 200 {
+					r := map[string]any{"i16": i - 100, "i32": i * 1000, "f32": float64(i) / 4, "b": i%3 == 0, "s": strings.Repeat("x", i%5)}
+					for c := range 12 {
+						r[fmt.Sprintf("pad%02d", c)] = int64(c)
+					}
+					if i%70 == 69 {
+						r["i16"], r["s"], r["b"] = nil, nil, nil
+					}
+					tb.Rows = append(tb.Rows, r)
+				}
+				return tb
+			}(),
+			wantColumns: "b f32 i16 i32 pad00 pad01 pad02 pad03 pad04 pad05 pad06 pad07 pad08 pad09 pad10 pad11 s",
+			wantRows: func() (rows []map[string]any) {
+				for i := range 200 {
+					r := map[string]any{"i16": int64(i - 100), "i32": int64(i * 1000), "f32": float32(i) / 4, "b": i%3 == 0, "s": strings.Repeat("x", i%5)}
+					for c := range 12 {
+						r[fmt.Sprintf("pad%02d", c)] = int64(c)
+					}
+					if i%70 == 69 {
+						r["i16"], r["s"], r["b"] = nil, nil, nil
+					}
+					rows = append(rows, r)
+				}
+				return rows
+			}(),
+			wantSchema: []string{"optional boolean b", "required float f32", "optional int32 i16 (INT(16,true))", "required int32 i32", "optional binary s (STRING)"}},
+		{name: "no rows", give: Table{Table: "t", Columns: []string{"a"}, Types: map[string]ColumnType{"a": TypeInt64}},
+			wantColumns: "a", wantSchema: []string{"required int64 a"}},
 		{name: "mixed kinds", give: Table{Table: "t", Rows: []map[string]any{{"x": 1.0}, {"x": "1"}}}, wantErr: "mixed value kinds"},
 		{name: "column not in Columns", give: Table{Table: "t", Columns: []string{"a"}, Rows: []map[string]any{{"b": 1.0}}}, wantErr: `column "b" not in Columns`},
 		{name: "value against declared type", give: Table{Table: "t", Types: map[string]ColumnType{"x": TypeInt64}, Rows: []map[string]any{{"x": 1.5}}}, wantErr: "cannot hold"},

@@ -1,0 +1,104 @@
+package rdsfake
+
+import "encoding/binary"
+
+// The Thrift compact protocol, as far as Parquet's footer and page headers
+// need it (https://github.com/apache/thrift/blob/master/doc/specs/thrift-compact-protocol.md):
+// a struct is a list of fields, each headed by its id delta and type, and
+// ends with a stop byte; integers are zigzag varints.
+
+// A thriftValue is one Thrift value; thriftType is its compact type id.
+type thriftValue interface{ thriftType() byte }
+
+type (
+	thriftI32    int32
+	thriftI64    int64
+	thriftByte   int8
+	thriftBool   bool
+	thriftBinary string
+	// thriftStruct's fields are in increasing id order.
+	thriftStruct []thriftField
+	// thriftList's elements all have one type.
+	thriftList []thriftValue
+)
+
+type thriftField struct {
+	id    int16
+	value thriftValue
+}
+
+// Compact type ids.
+const (
+	compactTrue   = 1
+	compactFalse  = 2
+	compactByte   = 3
+	compactI32    = 5
+	compactI64    = 6
+	compactBinary = 8
+	compactList   = 9
+	compactStruct = 12
+)
+
+func (thriftI32) thriftType() byte    { return compactI32 }
+func (thriftI64) thriftType() byte    { return compactI64 }
+func (thriftByte) thriftType() byte   { return compactByte }
+func (thriftBinary) thriftType() byte { return compactBinary }
+func (thriftStruct) thriftType() byte { return compactStruct }
+func (thriftList) thriftType() byte   { return compactList }
+
+// A bool field carries its value in its type; as a list element it is
+// written as its type id, one byte.
+func (b thriftBool) thriftType() byte {
+	if b {
+		return compactTrue
+	}
+	return compactFalse
+}
+
+// appendThrift appends v in the compact protocol.
+func appendThrift(b []byte, v thriftValue) []byte {
+	switch v := v.(type) {
+	case thriftI32:
+		return binary.AppendVarint(b, int64(v))
+	case thriftI64:
+		return binary.AppendVarint(b, int64(v))
+	case thriftByte:
+		return append(b, byte(v))
+	case thriftBool:
+		return append(b, v.thriftType())
+	case thriftBinary:
+		return append(binary.AppendUvarint(b, uint64(len(v))), v...)
+	case thriftList:
+		elem := byte(compactStruct)
+		if len(v) > 0 {
+			elem = v[0].thriftType()
+			if elem == compactFalse {
+				elem = compactTrue // a list's bool elements share type id 1
+			}
+		}
+		if len(v) < 15 {
+			b = append(b, byte(len(v))<<4|elem)
+		} else {
+			b = binary.AppendUvarint(append(b, 0xf0|elem), uint64(len(v)))
+		}
+		for _, e := range v {
+			b = appendThrift(b, e)
+		}
+		return b
+	case thriftStruct:
+		last := int16(0)
+		for _, f := range v {
+			if d := f.id - last; d > 0 && d <= 15 {
+				b = append(b, byte(d)<<4|f.value.thriftType())
+			} else {
+				b = binary.AppendVarint(append(b, f.value.thriftType()), int64(f.id))
+			}
+			last = f.id
+			if _, ok := f.value.(thriftBool); !ok {
+				b = appendThrift(b, f.value)
+			}
+		}
+		return append(b, 0) // stop
+	}
+	panic("unknown thrift value")
+}
