@@ -223,6 +223,9 @@ func writeParquet(w io.Writer, t Table) error {
 	if err != nil {
 		return err
 	}
+	if len(t.Rows) > math.MaxInt32 {
+		return fmt.Errorf("table %s: %d rows do not fit in one Parquet page", t.Table, len(t.Rows))
+	}
 	schema := thriftList{thriftStruct{{4, thriftBinary(t.Table)}, {5, thriftI32(len(cols))}}}
 	for _, c := range cols {
 		if _, ok := physicalType[c.typ]; !ok {
@@ -245,6 +248,9 @@ func writeParquet(w io.Writer, t Table) error {
 		}
 		if err := zw.Close(); err != nil {
 			return err
+		}
+		if packed.Len() > math.MaxInt32 || len(page) > math.MaxInt32 {
+			return fmt.Errorf("table %s column %s: %d bytes do not fit in one Parquet page", t.Table, c.name, len(page))
 		}
 		levels := thriftI32(encodingRLE)
 		header := appendThrift(nil, thriftStruct{
@@ -282,8 +288,9 @@ func writeParquet(w io.Writer, t Table) error {
 		{4, groups},
 		{6, thriftBinary("snapshotlake simulator")},
 	})
-	file = append(file, footer...)
-	file = binary.LittleEndian.AppendUint32(file, uint32(len(footer)))
+	if file, err = appendLength(append(file, footer...), len(footer)); err != nil {
+		return err
+	}
 	_, err = w.Write(append(file, "PAR1"...))
 	return err
 }
@@ -329,17 +336,14 @@ func encodePage(c column, t Table) ([]byte, error) {
 			}
 			switch x := pv.(type) {
 			case string:
-				values = append(binary.LittleEndian.AppendUint32(values, uint32(len(x))), x...)
+				if values, err = appendLength(values, len(x)); err != nil {
+					return nil, fmt.Errorf("table %s column %s: %w", t.Table, c.name, err)
+				}
+				values = append(values, x...)
 			case bool:
 				bits = append(bits, x)
-			case int32:
-				values = binary.LittleEndian.AppendUint32(values, uint32(x))
-			case int64:
-				values = binary.LittleEndian.AppendUint64(values, uint64(x))
-			case float32:
-				values = binary.LittleEndian.AppendUint32(values, math.Float32bits(x))
-			case float64:
-				values = binary.LittleEndian.AppendUint64(values, math.Float64bits(x))
+			default: // int32, int64, float32, float64: little-endian, IEEE 754 for floats
+				values, _ = binary.Append(values, binary.LittleEndian, x)
 			}
 		}
 		if level != runLevel {
@@ -359,8 +363,20 @@ func encodePage(c column, t Table) ([]byte, error) {
 		}
 	}
 	if c.optional {
-		page = binary.LittleEndian.AppendUint32(page, uint32(len(levels)))
+		var err error
+		if page, err = appendLength(page, len(levels)); err != nil {
+			return nil, err
+		}
 		page = append(page, levels...)
 	}
 	return append(page, values...), nil
+}
+
+// appendLength appends n as the four-byte little-endian length Parquet
+// puts before a string and before definition levels.
+func appendLength(b []byte, n int) ([]byte, error) {
+	if n < 0 || n > math.MaxInt32 {
+		return nil, fmt.Errorf("length %d does not fit in a Parquet length", n)
+	}
+	return binary.LittleEndian.AppendUint32(b, uint32(n)), nil
 }

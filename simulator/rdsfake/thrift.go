@@ -10,10 +10,12 @@ import "encoding/binary"
 // A thriftValue is one Thrift value; thriftType is its compact type id.
 type thriftValue interface{ thriftType() byte }
 
+// thriftI32 and thriftI64 differ only in their type id (both are zigzag
+// varints); the Parquet writer checks that what it stores as i32 fits.
 type (
-	thriftI32    int32
+	thriftI32    int64
 	thriftI64    int64
-	thriftByte   int8
+	thriftByte   uint8
 	thriftBool   bool
 	thriftBinary string
 	// thriftStruct's fields are in increasing id order.
@@ -76,8 +78,8 @@ func appendThrift(b []byte, v thriftValue) []byte {
 				elem = compactTrue // a list's bool elements share type id 1
 			}
 		}
-		if len(v) < 15 {
-			b = append(b, byte(len(v))<<4|elem)
+		if n := len(v); n < 15 {
+			b = append(b, byte(n<<4)|elem)
 		} else {
 			b = binary.AppendUvarint(append(b, 0xf0|elem), uint64(len(v)))
 		}
@@ -89,7 +91,7 @@ func appendThrift(b []byte, v thriftValue) []byte {
 		last := int16(0)
 		for _, f := range v {
 			if d := f.id - last; d > 0 && d <= 15 {
-				b = append(b, byte(d)<<4|f.value.thriftType())
+				b = append(b, byte(d<<4)|f.value.thriftType())
 			} else {
 				b = binary.AppendVarint(append(b, f.value.thriftType()), int64(f.id))
 			}
