@@ -86,83 +86,22 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	stackName := sc.Stack
-	if stackName == "" {
-		stackName = stacks.DemoStackName
+	stackName, w, wiring, err := pipelineOf(app, sc)
+	if err != nil {
+		return nil, err
 	}
-	tpl, ok := app.Templates[stackName]
-	if !ok {
-		var names []string
-		for n := range app.Templates {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, fmt.Errorf("scenario stack %q was not synthesized; the app has %v", stackName, names)
-	}
-	wiring, ok := app.Wiring[stackName]
-	if !ok {
-		return nil, fmt.Errorf("scenario stack %q has no export pipeline to run (a demo or source stack)", stackName)
-	}
-	w := world{Stack: stackName, Resources: map[string]map[string]any{}}
-	for id, r := range tpl["Resources"].(map[string]any) {
-		w.Resources[id] = r.(map[string]any)
-	}
-	roles := map[string]string{wiring.ExportMachine: "export", wiring.CopyMachine: "copy", wiring.MultipartMachine: "multipart"}
-	machines := map[string]machine{}
-	defs := map[string]map[string]any{}
-	for id, r := range w.Resources {
-		if r["Type"] != "AWS::StepFunctions::StateMachine" {
-			continue
-		}
-		props := r["Properties"].(map[string]any)
-		def, err := w.Resolve(props["DefinitionString"])
-		if err != nil {
-			return nil, fmt.Errorf("state machine %s: %w", id, err)
-		}
-		var parsed map[string]any
-		if err := json.Unmarshal([]byte(def.(string)), &parsed); err != nil {
-			return nil, fmt.Errorf("state machine %s: definition: %w", id, err)
-		}
-		typ, _ := props["StateMachineType"].(string)
-		if typ == "" {
-			typ = asl.TypeStandard
-		}
-		role := roles[id]
-		if role == "" {
-			role = id
-		}
-		machines[id] = machine{arn: w.StateMachineArn(id), typ: typ, role: role}
-		defs[id] = parsed
-	}
-	str := func(v any) (string, error) {
-		if v == nil {
-			return "", nil
-		}
-		r, err := w.Resolve(v)
-		return fmt.Sprint(r), err
+	machines, defs, err := stateMachines(w, wiring)
+	if err != nil {
+		return nil, err
 	}
 	r := &Run{S3: s3fake.NewFake()}
-	var exportKey, destKey string
-	var err error
-	for _, f := range []struct {
-		dst *string
-		v   any
-	}{{&r.ExportBucket, wiring.ExportBucket}, {&exportKey, wiring.ExportKeyArn}, {&r.DestinationBucket, wiring.DestinationBucket}, {&destKey, wiring.DestinationKeyArn}} {
-		if *f.dst, err = str(f.v); err != nil {
-			return nil, err
-		}
-	}
 	if prev := opts.Continue; prev != nil {
 		r.S3, r.Glue = prev.S3, prev.Glue
 	}
-	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true,
-		BucketKeyEnabled: bucketKeyEnabled(w, r.ExportBucket)})
-	destOwner := Account
-	if wiring.DestinationAccount != "" {
-		destOwner = wiring.DestinationAccount // another account's bucket
+	exportKey, err := r.createBuckets(w, wiring)
+	if err != nil {
+		return nil, err
 	}
-	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true,
-		BucketKeyEnabled: bucketKeyEnabled(w, r.DestinationBucket)})
 	model := timing.Default()
 	if sc.Timing != nil {
 		model = sc.Timing.WithDefaults()
@@ -172,7 +111,6 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	if opts.Continue != nil {
 		r.RDS = opts.Continue.RDS
 	}
-
 	event, err := prepareRDS(r.RDS, w, app.Config, sc)
 	if err != nil {
 		return nil, err
@@ -182,21 +120,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		return nil, err
 	}
 	r.Events = eventsfake.New(Account, Region)
-	faults := &otherFaults{services: map[string]*fakeapi.Service{}}
-	for _, f := range sc.Faults {
-		service, action, _ := strings.Cut(f.Call, ":")
-		ft := fakeapi.Fault{Action: action, Error: f.Error, Cause: f.Cause, Times: f.Times, KeyPattern: f.KeyPattern}
-		switch service {
-		case "s3":
-			r.S3.AddFault(ft)
-		case "rds":
-			r.RDS.AddFault(ft)
-		case "eventbridge":
-			r.Events.AddFault(ft)
-		default:
-			faults.add(service, ft)
-		}
-	}
+	faults := r.addFaults(sc.Faults)
 
 	ev := opts.Evaluator
 	if ev == nil {
@@ -206,34 +130,12 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		defer func() { _ = ev.Close() }()
 	}
 	calls := &callCounter{n: map[string]int{}}
-	integ := asl.IntegrationFunc(func(ctx context.Context, service, action string, args map[string]any) (any, error) {
-		calls.add(service + ":" + action)
-		if err := faults.inject(ctx, service, action, args); err != nil {
-			return nil, err
-		}
-		if action == "startExportTask" {
-			calls.exportTask(fmt.Sprint(args["ExportTaskIdentifier"]))
-		}
-		switch service {
-		case "s3":
-			return r.S3.Call(ctx, action, args)
-		case "eventbridge":
-			return r.Events.Call(ctx, action, args)
-		case "rds":
-			out, err := r.RDS.Call(ctx, action, args)
-			if action == "startExportTask" && err != nil && awserr.As(err).Name == rdsfake.ErrRds {
-				busy.advance(ctx, r.RDS)
-			}
-			return out, err
-		}
-		return nil, awserr.New("States.Runtime", "no local fake answers aws-sdk:%s:%s", service, action)
-	})
 	start, _ := time.Parse(time.RFC3339Nano, snapshotTime(sc))
 	execOpts := []asl.Option{asl.WithClock(func() time.Time { return start.Add(6 * time.Minute) }), asl.WithExpressMaxDuration(model.ExpressMaxDuration()), asl.WithTimeQuantum(model.Quantum())}
 	if opts.Trace {
 		execOpts = append(execOpts, asl.WithTrace(asl.TraceTop))
 	}
-	timed := &timedIntegration{IntegrationFunc: integ, s3: r.S3, calls: calls, complete: map[string]time.Time{}}
+	timed := &timedIntegration{IntegrationFunc: r.integration(calls, faults, busy), s3: r.S3, calls: calls, complete: map[string]time.Time{}}
 	exec := asl.New(timed, asl.FromJSONata(ev), execOpts...)
 	if opts.Progress != nil {
 		stop := make(chan struct{})
@@ -283,6 +185,145 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 		return nil, fmt.Errorf("destination: %w", err)
 	}
 	return r, nil
+}
+
+// pipelineOf finds the scenario's stack (default: the demo) and its export
+// pipeline.
+func pipelineOf(app *App, sc Scenario) (string, world, Wiring, error) {
+	stackName := sc.Stack
+	if stackName == "" {
+		stackName = stacks.DemoStackName
+	}
+	tpl, ok := app.Templates[stackName]
+	if !ok {
+		var names []string
+		for n := range app.Templates {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return "", world{}, Wiring{}, fmt.Errorf("scenario stack %q was not synthesized; the app has %v", stackName, names)
+	}
+	wiring, ok := app.Wiring[stackName]
+	if !ok {
+		return "", world{}, Wiring{}, fmt.Errorf("scenario stack %q has no export pipeline to run (a demo or source stack)", stackName)
+	}
+	w := world{Stack: stackName, Resources: map[string]map[string]any{}}
+	for id, r := range tpl["Resources"].(map[string]any) {
+		w.Resources[id] = r.(map[string]any)
+	}
+	return stackName, w, wiring, nil
+}
+
+// stateMachines resolves every state machine of the stack: its ARN, type,
+// role in the pipeline and parsed definition, by logical id.
+func stateMachines(w world, wiring Wiring) (map[string]machine, map[string]map[string]any, error) {
+	roles := map[string]string{wiring.ExportMachine: "export", wiring.CopyMachine: "copy", wiring.MultipartMachine: "multipart"}
+	machines := map[string]machine{}
+	defs := map[string]map[string]any{}
+	for id, r := range w.Resources {
+		if r["Type"] != "AWS::StepFunctions::StateMachine" {
+			continue
+		}
+		props := r["Properties"].(map[string]any)
+		def, err := w.Resolve(props["DefinitionString"])
+		if err != nil {
+			return nil, nil, fmt.Errorf("state machine %s: %w", id, err)
+		}
+		var parsed map[string]any
+		if err := json.Unmarshal([]byte(def.(string)), &parsed); err != nil {
+			return nil, nil, fmt.Errorf("state machine %s: definition: %w", id, err)
+		}
+		typ, _ := props["StateMachineType"].(string)
+		if typ == "" {
+			typ = asl.TypeStandard
+		}
+		role := roles[id]
+		if role == "" {
+			role = id
+		}
+		machines[id] = machine{arn: w.StateMachineArn(id), typ: typ, role: role}
+		defs[id] = parsed
+	}
+	return machines, defs, nil
+}
+
+// createBuckets creates the export and destination buckets in the S3 fake
+// with the stack's owners, keys and bucket-key settings; it returns the
+// export bucket's key ARN.
+func (r *Run) createBuckets(w world, wiring Wiring) (exportKey string, err error) {
+	str := func(v any) (string, error) {
+		if v == nil {
+			return "", nil
+		}
+		r, err := w.Resolve(v)
+		return fmt.Sprint(r), err
+	}
+	var destKey string
+	for _, f := range []struct {
+		dst *string
+		v   any
+	}{{&r.ExportBucket, wiring.ExportBucket}, {&exportKey, wiring.ExportKeyArn}, {&r.DestinationBucket, wiring.DestinationBucket}, {&destKey, wiring.DestinationKeyArn}} {
+		if *f.dst, err = str(f.v); err != nil {
+			return "", err
+		}
+	}
+	r.S3.CreateBucket(r.ExportBucket, s3fake.BucketOptions{Owner: Account, KMSKeyARN: exportKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.ExportBucket)})
+	destOwner := Account
+	if wiring.DestinationAccount != "" {
+		destOwner = wiring.DestinationAccount // another account's bucket
+	}
+	r.S3.CreateBucket(r.DestinationBucket, s3fake.BucketOptions{Owner: destOwner, KMSKeyARN: destKey, BucketOwnerEnforced: true,
+		BucketKeyEnabled: bucketKeyEnabled(w, r.DestinationBucket)})
+	return exportKey, nil
+}
+
+// addFaults gives each scenario fault to the fake that answers its service;
+// faults for services without a fake are injected before the call.
+func (r *Run) addFaults(given []Fault) *otherFaults {
+	faults := &otherFaults{services: map[string]*fakeapi.Service{}}
+	for _, f := range given {
+		service, action, _ := strings.Cut(f.Call, ":")
+		ft := fakeapi.Fault{Action: action, Error: f.Error, Cause: f.Cause, Times: f.Times, KeyPattern: f.KeyPattern}
+		switch service {
+		case "s3":
+			r.S3.AddFault(ft)
+		case "rds":
+			r.RDS.AddFault(ft)
+		case "eventbridge":
+			r.Events.AddFault(ft)
+		default:
+			faults.add(service, ft)
+		}
+	}
+	return faults
+}
+
+// integration answers the state machines' aws-sdk tasks with the run's
+// fakes, counting each call.
+func (r *Run) integration(calls *callCounter, faults *otherFaults, busy *busyExports) asl.IntegrationFunc {
+	return func(ctx context.Context, service, action string, args map[string]any) (any, error) {
+		calls.add(service + ":" + action)
+		if err := faults.inject(ctx, service, action, args); err != nil {
+			return nil, err
+		}
+		if action == "startExportTask" {
+			calls.exportTask(fmt.Sprint(args["ExportTaskIdentifier"]))
+		}
+		switch service {
+		case "s3":
+			return r.S3.Call(ctx, action, args)
+		case "eventbridge":
+			return r.Events.Call(ctx, action, args)
+		case "rds":
+			out, err := r.RDS.Call(ctx, action, args)
+			if action == "startExportTask" && err != nil && awserr.As(err).Name == rdsfake.ErrRds {
+				busy.advance(ctx, r.RDS)
+			}
+			return out, err
+		}
+		return nil, awserr.New("States.Runtime", "no local fake answers aws-sdk:%s:%s", service, action)
+	}
 }
 
 func snapshotTime(sc Scenario) string {
