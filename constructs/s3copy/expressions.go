@@ -39,4 +39,5 @@ var (
 	manifestPageExpr  = expression("manifest_page")
 	manifestKeyExpr   = expression("manifest_key")
 	partsExpr         = expression("parts")
+	largeBatchExpr    = expression("large_batch")
 )

@@ -97,6 +97,29 @@ func TestPlan_partitionPictureAndKeyFromSettings(t *testing.T) {
 	assert.Equal(t, "dt=2026-11-24", planFor(t, "", s)["partition"])
 }
 
+func TestLargeBatch(t *testing.T) {
+	tests := []struct {
+		name                          string
+		batches, largeFiles, perBatch float64
+		want                          float64
+	}{
+		{"2,000 large files in 6 batches: 30 objects a batch", 6, 2000, 500, 30},
+		{"every object large: 20 a batch", 100, 50000, 500, 20},
+		{"a few large files among many: a data batch's size", 2000, 10, 500, 500},
+		{"denser than one a batch: at least one object", 1, 10000, 500, 1},
+		{"smaller data batches", 40, 2000, 100, 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := evaluate(t, largeBatchExpr, map[string]any{
+				"settings": map[string]any{"itemsPerBatch": tt.perBatch, "largeFilesPerBatch": float64(largeFilesPerBatch)},
+				"dataPass": map[string]any{"batches": tt.batches, "largeFiles": tt.largeFiles},
+			})
+			assert.EqualValues(t, tt.want, got)
+		})
+	}
+}
+
 // classify runs classify.jsonata on one batch.
 func classify(t *testing.T, plan map[string]any, items ...map[string]any) []map[string]any {
 	t.Helper()

@@ -104,7 +104,12 @@ const (
 	// largeConcurrency is how many multipart copies one Standard child runs
 	// at once: the inline Map's 40 (was 4, which left a 2,000 × 1 GiB copy
 	// at 165 s simulated for an S3 bound of 1.3 s; README "Copy at S3's speed").
-	largeConcurrency    = 40
+	largeConcurrency = 40
+	// largeFilesPerBatch is how many large files the large-file pass aims
+	// to put in one Standard child (large_batch.jsonata): half of
+	// largeConcurrency, as the batch size is judged from the data batches'
+	// upper bound and large files need not be evenly spread.
+	largeFilesPerBatch  = largeConcurrency / 2
 	manifestConcurrency = 10 // database folders listed at once
 )
 

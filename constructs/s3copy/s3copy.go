@@ -180,14 +180,18 @@ func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStat
 	// Each child returns one small number, so a Map's gathered result grows
 	// by a few bytes per batch (see README "Limits": about 131,000 batches fit
 	// in the 256 KiB a Map result may hold) and never with the export's tables.
-	dataPass := distributedPass(scope, s, "Copy data files", sfn.StateMachineType_EXPRESS,
+	itemsPerBatch := jsii.Number(float64(s.ItemsPerBatch))
+	dataPass := distributedPass(scope, s, "Copy data files", itemsPerBatch, sfn.StateMachineType_EXPRESS,
 		copyEach(scope, s, "Classify data batch", "Copy each data file", "Copy data file", `$append([], $states.input[kind = 'data'])`,
 			`$count($states.input[kind = 'large'])`),
 		`{'batches': $count($states.result), 'largeFiles': $sum($append([], $states.result))}`, "dataPass")
-	largePass := distributedPass(scope, s, "Copy large files", sfn.StateMachineType_STANDARD,
+	// Batches sized from the data pass (large_batch.jsonata): a JSONata
+	// MaxItemsPerBatch, which CDK's ItemBatcher types as a number, so it goes
+	// in as a number token that renders as the "{% … %}" string.
+	largePass := distributedPass(scope, s, "Copy large files", awscdk.Token_AsNumber(sfnkit.Expr(largeBatchExpr)), sfn.StateMachineType_STANDARD,
 		multipartEach(scope, s, multipart),
 		`{'copied': $sum($append([], $states.result))}`, "largePass")
-	markerPass := distributedPass(scope, s, "Write markers and metadata", sfn.StateMachineType_EXPRESS,
+	markerPass := distributedPass(scope, s, "Write markers and metadata", itemsPerBatch, sfn.StateMachineType_EXPRESS,
 		copyEach(scope, s, "Classify marker batch", "Copy each marker", "Copy marker", `$append([], $states.input[kind in ['marker', 'metadata']])`,
 			`$count($states.result)`),
 		`{'copied': $sum($append([], $states.result))}`, "markerPass")
@@ -243,6 +247,8 @@ func (s *settings) planSettings() map[string]interface{} {
 		"partitionKey":            s.PartitionKey,
 		"partitionValuePicture":   s.PartitionValuePicture,
 		"multipartThresholdBytes": s.MultipartThresholdBytes,
+		"itemsPerBatch":           s.ItemsPerBatch,
+		"largeFilesPerBatch":      largeFilesPerBatch,
 	}
 	if p := s.destinationPrefix(); p != "" {
 		m["destinationPrefix"] = p
@@ -250,16 +256,17 @@ func (s *settings) planSettings() map[string]interface{} {
 	return m
 }
 
-// distributedPass is one Distributed Map over the whole export; totals, an
-// expression over its children's results, are assigned to variable.
-func distributedPass(scope constructs.Construct, s *settings, name string, childType sfn.StateMachineType, child sfn.IChainable, totals, variable string) sfn.DistributedMap {
+// distributedPass is one Distributed Map over the whole export, in batches
+// of at most maxItems objects; totals, an expression over its children's
+// results, are assigned to variable.
+func distributedPass(scope constructs.Construct, s *settings, name string, maxItems *float64, childType sfn.StateMachineType, child sfn.IChainable, totals, variable string) sfn.DistributedMap {
 	m := sfn.DistributedMap_Jsonata(scope, jsii.String(name), &sfn.DistributedMapJsonataProps{
 		ItemReader: sfn.NewS3ObjectsItemReader(&sfn.S3ObjectsItemReaderProps{
 			Bucket: s.SourceBucket,
 			Prefix: sfnkit.ExprPtr("$plan.exportRoot"),
 		}),
 		ItemBatcher: sfn.NewItemBatcher(&sfn.ItemBatcherProps{
-			MaxItemsPerBatch:      jsii.Number(float64(s.ItemsPerBatch)),
+			MaxItemsPerBatch:      maxItems,
 			MaxInputBytesPerBatch: jsii.Number(maxBatchBytes),
 			BatchInput:            &map[string]interface{}{"plan": sfnkit.Expr("$plan")},
 		}),

@@ -121,7 +121,13 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 			"Arguments": map[string]any{"Bucket": cdktest.Ref(f.sourceBucket), "Prefix": "{% $plan.exportRoot %}"},
 		}, m["ItemReader"], name)
 		batcher := m["ItemBatcher"].(map[string]any)
-		assert.EqualValues(t, 500, batcher["MaxItemsPerBatch"], name)
+		if name == "Copy large files" {
+			// sized from the data pass's totals (large_batch.jsonata), reading the batch size from $settings
+			assert.Contains(t, batcher["MaxItemsPerBatch"], "$dataPass.largeFiles", name)
+			assert.EqualValues(t, 500, settings["itemsPerBatch"])
+		} else {
+			assert.EqualValues(t, 500, batcher["MaxItemsPerBatch"], name)
+		}
 		assert.EqualValues(t, 96<<10, batcher["MaxInputBytesPerBatch"], name)
 		assert.EqualValues(t, s3copy.DefaultMaxConcurrency, m["MaxConcurrency"], name)
 		// no tolerated failures: Step Functions' default is 0, so a failed child fails the run
