@@ -261,14 +261,19 @@ func TestParts_coverTheObjectWithinS3Limits(t *testing.T) {
 		size      float64
 		wantParts int
 	}{
-		{"just over 1 GiB", gib + 1, 17},
-		{"12 GB", 12e9, 179},
-		{"200 GB", 200e9, 999},
-		{"5 TiB", 5 * 1024 * gib, 1024},
+		{"just over the 256 MiB threshold: 64 MiB parts", 256*mib + 1, 5},
+		{"640 MiB: 64 MiB parts, one round", 640 * mib, 10},
+		{"1 GiB: ten parts of 103 MiB, one round", gib, 10},
+		{"just over 1 GiB", gib + 1, 10},
+		{"5 GiB: ten parts of 512 MiB", 5 * gib, 10},
+		{"12 GB: three rounds of 382 MiB parts", 12e9, 30},
+		{"200 GB: 38 rounds of 502 MiB parts", 200e9, 380},
+		{"1 TB: 1,000 parts of 954 MiB", 1e12, 1000},
+		{"5 TiB: 5 GiB parts", 5 * 1024 * gib, 1024},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			parts := evaluate(t, partsExpr, states(map[string]any{"size": tt.size})).([]any)
+			parts := evaluate(t, partsExpr, map[string]any{"copy": map[string]any{"size": tt.size}, "partsAtOnce": float64(partsAtOnce)}).([]any)
 			assert.Equal(t, tt.wantParts, len(parts))
 			next := int64(0)
 			for i, p := range parts {

@@ -111,6 +111,10 @@ const (
 	// upper bound and large files need not be evenly spread.
 	largeFilesPerBatch  = largeConcurrency / 2
 	manifestConcurrency = 10 // database folders listed at once
+	// partsAtOnce is how many parts a multipart copy copies at once; an
+	// object up to 10 × 5 GiB is cut into at most this many (parts.jsonata),
+	// so it takes one round of part copies.
+	partsAtOnce = 10
 )
 
 type settings struct {

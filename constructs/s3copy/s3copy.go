@@ -460,8 +460,8 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 
 	plan := sfn.Pass_Jsonata(scope, jsii.String("Plan parts"), &sfn.PassJsonataProps{
 		Assign: &map[string]interface{}{
-			"copy":  sfnkit.Expr("$states.input"),
-			"parts": sfnkit.Expr(partsExpr),
+			"copy":        sfnkit.Expr("$states.input"),
+			"partsAtOnce": partsAtOnce,
 		},
 	})
 	create := sfnkit.CallAwsService(scope, "Start upload", sfnkit.SdkCall{
@@ -479,8 +479,8 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 	create.AddCatch(failed, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})
 
 	copyParts := sfn.Map_Jsonata(scope, jsii.String("Copy parts"), &sfn.MapJsonataProps{
-		Items:          sfn.ProvideItems_Jsonata(sfnkit.ExprPtr("$parts")),
-		MaxConcurrency: jsii.Number(10),
+		Items:          sfn.ProvideItems_Jsonata(sfnkit.ExprPtr(partsExpr)),
+		MaxConcurrency: jsii.Number(partsAtOnce),
 	})
 	copyPart := sfnkit.CallAwsService(scope, "Copy part", sfnkit.SdkCall{
 		Service:   "s3",
@@ -513,7 +513,7 @@ func multipartDefinition(scope constructs.Construct, s *settings) sfn.IChainable
 			"MultipartUpload": map[string]interface{}{"Parts": sfnkit.Expr("$states.input")},
 		}),
 		IamResources: objects,
-		Output:       sfnkit.Expr(`{'key': $copy.destinationKey, 'parts': $count($parts)}`),
+		Output:       sfnkit.Expr(`{'key': $copy.destinationKey, 'parts': $count($states.input)}`),
 	})
 	complete.AddRetry(s3Retry(6, 30*time.Second))
 	complete.AddCatch(abort, &sfn.CatchProps{Errors: jsii.Strings("States.ALL"), Assign: remember})

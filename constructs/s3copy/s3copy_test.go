@@ -209,6 +209,17 @@ func TestMultipart_abortsOnFailure(t *testing.T) {
 	assert.Equal(t, "{% $copy.copySource %}", cdktest.At(t, s["Copy part"]["Arguments"], "CopySource"))
 }
 
+func TestMultipart_cutsAnObjectIntoAsManyPartsAsAreCopiedAtOnce(t *testing.T) {
+	f := load(t)
+	s := f.multipartStates
+	// parts.jsonata reads $partsAtOnce, which "Plan parts" assigns from the
+	// same figure as the Map's MaxConcurrency
+	assert.EqualValues(t, 10, cdktest.At(t, s["Plan parts"]["Assign"], "partsAtOnce"))
+	assert.EqualValues(t, 10, s["Copy parts"]["MaxConcurrency"])
+	assert.Contains(t, s["Copy parts"]["Items"], "$partsAtOnce")
+	assert.Equal(t, "{% {'key': $copy.destinationKey, 'parts': $count($states.input)} %}", s["Complete upload"]["Output"])
+}
+
 func TestIAM_readsSourceWritesDestinationOnly(t *testing.T) {
 	f := load(t)
 	srcObjects := cdktest.Arn(f.sourceBucket) + "/*"
