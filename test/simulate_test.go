@@ -257,7 +257,7 @@ func TestSimulate_outcomes(t *testing.T) {
 			func(t *testing.T, r *sim.Run) {
 				require.Equal(t, "SUCCEEDED", r.Result.Status, r.Result.Cause)
 				assert.Equal(t, 1, r.Result.Calls["s3:createMultipartUpload"])
-				assert.Equal(t, 179, r.Result.Calls["s3:uploadPartCopy"], "64 MiB parts")
+				assert.Equal(t, 30, r.Result.Calls["s3:uploadPartCopy"], "three rounds of ten 382 MiB parts")
 				assert.Equal(t, 1, r.Result.Calls["s3:completeMultipartUpload"])
 				assert.Equal(t, 1, copiesOf(r, "multipart"))
 				dest := "analytics/analytics.events/" + part + "/1/part-00000-big.gz.parquet"
