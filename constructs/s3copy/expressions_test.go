@@ -120,6 +120,35 @@ func TestLargeBatch(t *testing.T) {
 	}
 }
 
+var allKinds = []any{"data", "large", "marker", "metadata"}
+
+func TestClassify_returnsOnlyTheKindsAsked(t *testing.T) {
+	p := planFor(t, "", defaultSettings)
+	root := p["exportRoot"].(string)
+	items := []any{
+		map[string]any{"Key": root + "export_info_x.json", "Size": 10.0},
+		map[string]any{"Key": root + "db/public.t/1/_SUCCESS", "Size": 0.0},
+		map[string]any{"Key": root + "db/public.t/1/part-00000.gz.parquet", "Size": 4e6},
+		map[string]any{"Key": root + "db/public.t/1/part-00001.gz.parquet", "Size": 5e8},
+	}
+	for _, tt := range []struct {
+		kinds []any
+		want  []string
+	}{
+		{[]any{"data", "large"}, []string{"data", "large"}},
+		{[]any{"large"}, []string{"large"}},
+		{[]any{"marker", "metadata"}, []string{"metadata", "marker"}},
+		{[]any{"nothing"}, nil},
+	} {
+		out := evaluate(t, classifyExpr, states(map[string]any{"Items": items, "BatchInput": map[string]any{"plan": p, "kinds": tt.kinds}}))
+		var got []string
+		for _, r := range out.([]any) {
+			got = append(got, r.(map[string]any)["kind"].(string))
+		}
+		assert.Equal(t, tt.want, got, "kinds %v", tt.kinds)
+	}
+}
+
 // classify runs classify.jsonata on one batch.
 func classify(t *testing.T, plan map[string]any, items ...map[string]any) []map[string]any {
 	t.Helper()
@@ -127,7 +156,7 @@ func classify(t *testing.T, plan map[string]any, items ...map[string]any) []map[
 	for i, it := range items {
 		list[i] = it
 	}
-	out := evaluate(t, classifyExpr, states(map[string]any{"Items": list, "BatchInput": map[string]any{"plan": plan}}))
+	out := evaluate(t, classifyExpr, states(map[string]any{"Items": list, "BatchInput": map[string]any{"plan": plan, "kinds": allKinds}}))
 	var recs []map[string]any
 	for _, r := range out.([]any) {
 		recs = append(recs, r.(map[string]any))
@@ -348,7 +377,7 @@ func TestClassify_sameAsTheSegmentwiseRuleForOddKeys(t *testing.T) {
 		for i, rel := range rels {
 			items = append(items, map[string]any{"Key": p["exportRoot"].(string) + rel, "Size": float64(i) * 1e8})
 		}
-		input := states(map[string]any{"Items": items, "BatchInput": map[string]any{"plan": p}})
+		input := states(map[string]any{"Items": items, "BatchInput": map[string]any{"plan": p, "kinds": allKinds}})
 		// WHEN both forms classify the batch
 		got := evaluate(t, classifyExpr, input)
 		want := evaluate(t, segmentwiseClassify, input)

@@ -181,17 +181,17 @@ func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStat
 	// by a few bytes per batch (see README "Limits": about 131,000 batches fit
 	// in the 256 KiB a Map result may hold) and never with the export's tables.
 	itemsPerBatch := jsii.Number(float64(s.ItemsPerBatch))
-	dataPass := distributedPass(scope, s, "Copy data files", itemsPerBatch, sfn.StateMachineType_EXPRESS,
+	dataPass := distributedPass(scope, s, "Copy data files", []string{"data", "large"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
 		copyEach(scope, s, "Classify data batch", "Copy each data file", "Copy data file", `$append([], $states.input[kind = 'data'])`,
 			`$count($states.input[kind = 'large'])`),
 		`{'batches': $count($states.result), 'largeFiles': $sum($append([], $states.result))}`, "dataPass")
 	// Batches sized from the data pass (large_batch.jsonata): a JSONata
 	// MaxItemsPerBatch, which CDK's ItemBatcher types as a number, so it goes
 	// in as a number token that renders as the "{% … %}" string.
-	largePass := distributedPass(scope, s, "Copy large files", awscdk.Token_AsNumber(sfnkit.Expr(largeBatchExpr)), sfn.StateMachineType_STANDARD,
+	largePass := distributedPass(scope, s, "Copy large files", []string{"large"}, awscdk.Token_AsNumber(sfnkit.Expr(largeBatchExpr)), sfn.StateMachineType_STANDARD,
 		multipartEach(scope, s, multipart),
 		`{'copied': $sum($append([], $states.result))}`, "largePass")
-	markerPass := distributedPass(scope, s, "Write markers and metadata", itemsPerBatch, sfn.StateMachineType_EXPRESS,
+	markerPass := distributedPass(scope, s, "Write markers and metadata", []string{"marker", "metadata"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
 		copyEach(scope, s, "Classify marker batch", "Copy each marker", "Copy marker", `$append([], $states.input[kind in ['marker', 'metadata']])`,
 			`$count($states.result)`),
 		`{'copied': $sum($append([], $states.result))}`, "markerPass")
@@ -257,9 +257,10 @@ func (s *settings) planSettings() map[string]interface{} {
 }
 
 // distributedPass is one Distributed Map over the whole export, in batches
-// of at most maxItems objects; totals, an expression over its children's
-// results, are assigned to variable.
-func distributedPass(scope constructs.Construct, s *settings, name string, maxItems *float64, childType sfn.StateMachineType, child sfn.IChainable, totals, variable string) sfn.DistributedMap {
+// of at most maxItems objects, whose children classify the kinds of
+// objects given; totals, an expression over its children's results, are
+// assigned to variable.
+func distributedPass(scope constructs.Construct, s *settings, name string, kinds []string, maxItems *float64, childType sfn.StateMachineType, child sfn.IChainable, totals, variable string) sfn.DistributedMap {
 	m := sfn.DistributedMap_Jsonata(scope, jsii.String(name), &sfn.DistributedMapJsonataProps{
 		ItemReader: sfn.NewS3ObjectsItemReader(&sfn.S3ObjectsItemReaderProps{
 			Bucket: s.SourceBucket,
@@ -268,7 +269,7 @@ func distributedPass(scope constructs.Construct, s *settings, name string, maxIt
 		ItemBatcher: sfn.NewItemBatcher(&sfn.ItemBatcherProps{
 			MaxItemsPerBatch:      maxItems,
 			MaxInputBytesPerBatch: jsii.Number(maxBatchBytes),
-			BatchInput:            &map[string]interface{}{"plan": sfnkit.Expr("$plan")},
+			BatchInput:            &map[string]interface{}{"plan": sfnkit.Expr("$plan"), "kinds": kinds},
 		}),
 		MapExecutionType:           childType,
 		MaxConcurrency:             jsii.Number(float64(s.MaxConcurrency)),
