@@ -149,6 +149,14 @@ func TestClassify_returnsOnlyTheKindsAsked(t *testing.T) {
 	}
 }
 
+func TestClassify_failsWhenTheBatchNamesNoKinds(t *testing.T) {
+	p := planFor(t, "", defaultSettings)
+	items := []any{map[string]any{"Key": p["exportRoot"].(string) + "db/public.t/1/part-0.gz.parquet", "Size": 1.0}}
+	_, _, err := ev.Eval(classifyExpr, nil, states(map[string]any{"Items": items, "BatchInput": map[string]any{"plan": p}}))
+	require.Error(t, err, "a pass without kinds would copy nothing")
+	assert.Contains(t, err.Error(), "BatchInput.kinds")
+}
+
 // classify runs classify.jsonata on one batch.
 func classify(t *testing.T, plan map[string]any, items ...map[string]any) []map[string]any {
 	t.Helper()

@@ -108,12 +108,13 @@ const (
 	// largeFilesPerBatch is how many large files the large-file pass aims
 	// to put in one Standard child (large_batch.jsonata): half of
 	// largeConcurrency, as the batch size is judged from the data batches'
-	// upper bound and large files need not be evenly spread.
+	// upper bound (500 objects; the 96 KiB limit may cut them to ~340, which
+	// makes it ~30) and large files need not be evenly spread.
 	largeFilesPerBatch  = largeConcurrency / 2
 	manifestConcurrency = 10 // database folders listed at once
 	// partsAtOnce is how many parts a multipart copy copies at once; an
-	// object up to 10 × 5 GiB is cut into at most this many (parts.jsonata),
-	// so it takes one round of part copies.
+	// object up to 5 GiB (10 × 512 MiB) is cut into at most this many
+	// (parts.jsonata), so it takes one round of part copies.
 	partsAtOnce = 10
 )
 

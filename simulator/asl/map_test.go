@@ -336,3 +336,20 @@ func TestItemBatcherBytes(t *testing.T) {
 	wantSucceeded(t, x)
 	wantJSON(t, "batch sizes", x.Output, `[3, 3, 3, 1]`)
 }
+
+// An ItemBatcher limit evaluated to zero fails the state: AWS requires a
+// JSONata MaxItemsPerBatch or MaxInputBytesPerBatch to evaluate to a
+// positive integer ("ItemBatcher (Map)", Step Functions Developer Guide).
+func TestDistributedMapBatchLimitMustBePositive(t *testing.T) {
+	for _, field := range []string{"MaxItemsPerBatch", "MaxInputBytesPerBatch"} {
+		t.Run(field, func(t *testing.T) {
+			def := strings.Replace(distributedDef, `"MaxItemsPerBatch": 2`, `"`+field+`": "{% $states.input.limit %}"`, 1)
+			s := newStub().on("s3:listObjectsV2", s3Listing([]string{"exp/a"}, 2))
+			x := runDef(t, newExec(s), def, map[string]any{"bucket": "b", "prefix": "exp/", "exportId": "exp", "limit": 0})
+			wantFailed(t, x, ErrQueryEvaluation)
+			if !strings.Contains(x.Cause, "The "+field+" field must be a positive integer, got 0.") {
+				t.Errorf("cause %q", x.Cause)
+			}
+		})
+	}
+}

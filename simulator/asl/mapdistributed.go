@@ -95,10 +95,10 @@ func (sr *stateRun) distributedFields() (distributedConfig, *awserr.Error) {
 	}
 	cfg.batcher = &childBatcher{batched: st.batcher != nil, batchInput: batchInput}
 	if st.batcher != nil {
-		if cfg.batcher.maxItems, err = sr.intField(batchMax, "MaxItemsPerBatch", 0); err != nil {
+		if cfg.batcher.maxItems, err = sr.batchLimit(batchMax, "MaxItemsPerBatch"); err != nil {
 			return cfg, err
 		}
-		if cfg.batcher.maxBytes, err = sr.intField(batchBytes, "MaxInputBytesPerBatch", 0); err != nil {
+		if cfg.batcher.maxBytes, err = sr.batchLimit(batchBytes, "MaxInputBytesPerBatch"); err != nil {
 			return cfg, err
 		}
 		cfg.batcher.maxBytes = min(cfg.batcher.maxBytes, MaxPayloadBytes)

@@ -171,3 +171,13 @@ func (sr *stateRun) intField(it *batchItem, field string, def int) (int, *awserr
 	}
 	return n, nil
 }
+
+// batchLimit is an ItemBatcher limit: absent means none (0), and a value
+// given must be a positive integer (AWS: "evaluates to a positive integer").
+func (sr *stateRun) batchLimit(it *batchItem, field string) (int, *awserr.Error) {
+	n, err := sr.intField(it, field, 0)
+	if err == nil && it.set && n < 1 {
+		return 0, sr.stateErr(ErrQueryEvaluation, fmt.Sprintf("The %s field must be a positive integer, got %s.", field, jsonString(it.value)))
+	}
+	return n, err
+}

@@ -264,7 +264,9 @@ func writeParquet(w io.Writer, t Table) error {
 		uncompressed := int64(len(header) + len(page))
 		groupBytes += uncompressed
 		chunks = append(chunks, thriftStruct{
-			{2, offset},
+			// file_offset: deprecated, 0 when no ColumnMetaData is written
+			// outside the footer (parquet.thrift).
+			{2, thriftI64(0)},
 			{3, thriftStruct{
 				{1, thriftI32(physicalType[c.typ])},
 				{2, thriftList{thriftI32(encodingPlain), thriftI32(encodingRLE)}},
@@ -286,7 +288,8 @@ func writeParquet(w io.Writer, t Table) error {
 		{2, schema},
 		{3, thriftI64(len(t.Rows))},
 		{4, groups},
-		{6, thriftBinary("snapshotlake simulator")},
+		// created_by in parquet.thrift's "<application> version <version> (build <hash>)" form
+		{6, thriftBinary("snapshotlake-rdsfake version 0.1.0 (build local)")},
 	})
 	if file, err = appendLength(append(file, footer...), len(footer)); err != nil {
 		return err

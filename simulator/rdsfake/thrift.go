@@ -48,8 +48,7 @@ func (thriftBinary) thriftType() byte { return compactBinary }
 func (thriftStruct) thriftType() byte { return compactStruct }
 func (thriftList) thriftType() byte   { return compactList }
 
-// A bool field carries its value in its type; as a list element it is
-// written as its type id, one byte.
+// A bool field carries its value in its type id and has no value bytes.
 func (b thriftBool) thriftType() byte {
 	if b {
 		return compactTrue
@@ -66,16 +65,14 @@ func appendThrift(b []byte, v thriftValue) []byte {
 		return binary.AppendVarint(b, int64(v))
 	case thriftByte:
 		return append(b, byte(v))
-	case thriftBool:
-		return append(b, v.thriftType())
 	case thriftBinary:
 		return append(binary.AppendUvarint(b, uint64(len(v))), v...)
 	case thriftList:
 		elem := byte(compactStruct)
 		if len(v) > 0 {
 			elem = v[0].thriftType()
-			if elem == compactFalse {
-				elem = compactTrue // a list's bool elements share type id 1
+			if elem == compactTrue || elem == compactFalse {
+				panic("thrift: lists of booleans are not written") // Parquet's footer has none
 			}
 		}
 		if n := len(v); n < 15 {
