@@ -250,10 +250,12 @@ func (r *mapRun) start(c childInput) {
 	r.mu.Unlock()
 	x := r.sr.th.x
 	e := x.ex
+	// Named here, in item order, not when the goroutine runs: a child's name
+	// seeds its retries' jitter, so a run repeats itself.
+	name := e.uuid()
 	r.children.spawn(func() {
 		defer r.slots.release()
 		now := e.clock.time()
-		name := e.uuid()
 		e.mu.Lock()
 		cx := e.newExecution(r.ctx, r.child, executionARN(r.child, name, e), name, c.input, now, e.cfg.childPayloads)
 		cx.rec.ParentARN = x.arn
