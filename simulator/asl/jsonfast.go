@@ -1,12 +1,12 @@
 package asl
 
 import (
-	"bytes"
+	"encoding/json"
 	"math"
 	"strconv"
 	"unicode/utf8"
 
-	gojson "github.com/goccy/go-json"
+	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
 )
 
 // The executor measures and re-decodes values many times per state (the
@@ -14,30 +14,24 @@ import (
 // measured with go tool pprof on the 100,000-object run, where
 // encoding/json's reflection and map-key sorting were the largest Go cost.
 
-// fastNormalize is normalize with go-json and unsorted maps (the result is
-// re-decoded, so key order does not matter).
+// fastNormalize is normalize with the bridge's encoder and unsorted maps
+// (the result is re-decoded, so key order does not matter).
 func fastNormalize(v any) (any, int, error) {
 	b, err := marshalUnordered(v)
 	if err != nil {
 		return nil, 0, err
 	}
 	var out any
-	if err := gojson.Unmarshal(b, &out); err != nil {
+	if err := json.Unmarshal(b, &out); err != nil {
 		return nil, 0, err
 	}
 	return out, len(b), nil
 }
 
-// marshalUnordered encodes v as the JSONata bridge does: go-json, unsorted
-// maps, no HTML escaping, no trailing newline.
+// marshalUnordered encodes v as the JSONata bridge does: unsorted maps, no
+// HTML escaping, no trailing newline.
 func marshalUnordered(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := gojson.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.EncodeWithOption(v, gojson.UnorderedMap()); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return jsonata.AppendJSON(nil, v)
 }
 
 // plainSize is the length of v's JSON encoding as encoding/json writes it
@@ -87,7 +81,7 @@ func stringSize(s string) int {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
-			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
 				n += 2
 			case c < 0x20:
 				n += 6

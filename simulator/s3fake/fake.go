@@ -360,10 +360,11 @@ func (b *bucket) object(key string) (*object, error) {
 }
 
 // store writes an object. Called with f.mu held.
-// ownKey copies a key that arrived in a request: it may be a slice of a
-// larger buffer (go-json decodes strings in place), which the fake would
-// otherwise keep alive with every object it stores (measured with go tool
-// pprof: 290 MB of JSONata responses at 1,000,000 copies).
+// ownKey copies a key that arrived in a request: it may share memory with
+// a larger string or buffer, which the fake would otherwise keep alive with
+// every object it stores (measured with go tool pprof when the bridge's
+// decoder returned strings in place: 290 MB of JSONata responses at
+// 1,000,000 copies).
 func ownKey(key string) string { return strings.Clone(key) }
 
 func (f *Fake) store(b *bucket, key string, content []extent, tag etag, sse, kms, acl, storageClass string) *object {
