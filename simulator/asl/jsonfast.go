@@ -3,7 +3,6 @@ package asl
 import (
 	"encoding/json"
 	"math"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
@@ -111,17 +110,6 @@ func floatSize(f float64) (int, bool) {
 		return 0, false
 	}
 	var a [32]byte
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b := strconv.AppendFloat(a[:0], f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9, as encoding/json does
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			return n - 1, true
-		}
-	}
-	return len(b), true
+	b, err := jsonata.AppendJSON(a[:0], f) // the bridge's float format, encoding/json's
+	return len(b), err == nil
 }

@@ -255,8 +255,8 @@ func (r *Run) createBuckets(w world, wiring Wiring) (exportKey string, err error
 		if v == nil {
 			return "", nil
 		}
-		r, err := w.Resolve(v)
-		return fmt.Sprint(r), err
+		resolved, err := w.Resolve(v)
+		return fmt.Sprint(resolved), err
 	}
 	var destKey string
 	for _, f := range []struct {
