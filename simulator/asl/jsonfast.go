@@ -73,20 +73,30 @@ func plainSize(v any) (n int, ok bool) {
 	return 0, false
 }
 
+// asciiSize is the encoded length of each ASCII byte in a JSON string, as
+// encoding/json escapes it (0 for the bytes of multi-byte runes): a table
+// lookup instead of a chain of comparisons, since payload sizes are counted
+// for every state's input and output.
+var asciiSize = func() (t [256]uint8) {
+	for c := range utf8.RuneSelf {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			t[c] = 2
+		case c < 0x20:
+			t[c] = 6
+		default:
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
 // stringSize counts a JSON string as encoding/json escapes it.
 func stringSize(s string) int {
 	n := 2
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
-				n += 2
-			case c < 0x20:
-				n += 6
-			default:
-				n++
-			}
+		if w := asciiSize[s[i]]; w != 0 {
+			n += int(w)
 			i++
 			continue
 		}

@@ -156,7 +156,7 @@ func (f *Fake) putObject(a *fakeapi.Args) (map[string]any, error) {
 	}
 	sse, kms := b.encryption(w.sse, w.kms)
 	content := realContent([]byte(body))
-	o := f.store(b, ownKey(key), content, etagOf(content), sse, kms, w.acl, w.storageClass)
+	o := f.store(b, f.ownKey(b, key), content, etagOf(content), sse, kms, w.acl, w.storageClass)
 	res := map[string]any{"ETag": o.etag.quoted()}
 	addSSE(res, sse, kms)
 	return res, nil
@@ -191,7 +191,7 @@ func (f *Fake) copyObject(a *fakeapi.Args) (map[string]any, error) {
 	if tag.parts > 0 {
 		tag = etagOf(src.content)
 	}
-	o := f.store(b, ownKey(key), src.content, tag, sse, kms, w.acl, w.storageClass)
+	o := f.store(b, f.ownKey(b, key), src.content, tag, sse, kms, w.acl, w.storageClass)
 	res := map[string]any{"CopyObjectResult": map[string]any{
 		"ETag": o.etag.quoted(), "LastModified": isoTime(o.lastModified()),
 	}}

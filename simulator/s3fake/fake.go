@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +94,7 @@ type Fake struct {
 	api     *fakeapi.Service
 	timing  *timer // nil: requests take no time and never throttle
 	attrs   map[objectAttrs]*objectAttrs
+	mem     arena
 }
 
 type bucket struct {
@@ -189,7 +189,7 @@ func (f *Fake) putWithDefaults(bucketName, key string, content []extent) error {
 		return err
 	}
 	sse, kms := b.encryption("", "")
-	f.store(b, key, content, etagOf(content), sse, kms, "", "")
+	f.store(b, f.ownKey(b, key), content, etagOf(content), sse, kms, "", "")
 	return nil
 }
 
@@ -199,7 +199,18 @@ func (f *Fake) PutDeclared(bucketName, key string, size int64) error {
 	if size < 0 || size > MaxObjectSize {
 		return awserr.New(ErrInvalidCall, "s3fake: declared size %d out of range", size)
 	}
-	return f.putWithDefaults(bucketName, key, declared(bucketName, key, size))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.bucket(bucketName)
+	if err != nil {
+		return err
+	}
+	// The object's own key and its content's origin share one copy.
+	key = f.ownKey(b, key)
+	content := f.mem.declared(b.name, key, size)
+	sse, kms := b.encryption("", "")
+	f.store(b, key, content, etagOf(content), sse, kms, "", "")
+	return nil
 }
 
 // AddFault registers a fault. It panics if KeyPattern is not a valid
@@ -359,14 +370,21 @@ func (b *bucket) object(key string) (*object, error) {
 	return o, nil
 }
 
-// store writes an object. Called with f.mu held.
-// ownKey copies a key that arrived in a request: it may share memory with
-// a larger string or buffer, which the fake would otherwise keep alive with
-// every object it stores (measured with go tool pprof when the bridge's
-// decoder returned strings in place: 290 MB of JSONata responses at
-// 1,000,000 copies).
-func ownKey(key string) string { return strings.Clone(key) }
+// ownKey returns the bucket's own copy of key: the stored key when there
+// is one, else a copy in the fake's arena. A key that arrived in a request
+// may share memory with a larger string or buffer, which the fake would
+// otherwise keep alive with every object it stores (measured with go tool
+// pprof when the bridge's decoder returned strings in place: 290 MB of
+// JSONata responses at 1,000,000 copies). Called with f.mu held.
+func (f *Fake) ownKey(b *bucket, key string) string {
+	if prev := b.objects[key]; prev != nil {
+		return prev.key
+	}
+	return f.mem.str(key)
+}
 
+// store writes an object under key, which must be the bucket's own copy
+// (ownKey). Called with f.mu held.
 func (f *Fake) store(b *bucket, key string, content []extent, tag etag, sse, kms, acl, storageClass string) *object {
 	if storageClass == "" {
 		storageClass = "STANDARD"
@@ -385,10 +403,10 @@ func (f *Fake) store(b *bucket, key string, content []extent, tag etag, sse, kms
 		shared = &at
 		f.attrs[at] = shared
 	}
-	o := &object{
+	o := f.mem.object(object{
 		key: key, size: sizeOf(content), etag: tag, content: content,
 		modified: f.now().UnixNano(), objectAttrs: shared,
-	}
+	})
 	b.objects[key] = o
 	return o
 }

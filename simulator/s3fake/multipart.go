@@ -131,7 +131,7 @@ func (f *Fake) completeMultipartUpload(a *fakeapi.Args) (map[string]any, error) 
 	if err != nil {
 		return nil, err
 	}
-	o := f.store(b, ownKey(u.key), concat(contents...), multipartETag(etags), u.w.sse, u.w.kms, u.w.acl, u.w.storageClass)
+	o := f.store(b, f.ownKey(b, u.key), concat(contents...), multipartETag(etags), u.w.sse, u.w.kms, u.w.acl, u.w.storageClass)
 	delete(f.uploads, u.id)
 	res := map[string]any{
 		"Bucket": u.bucket, "Key": u.key, "ETag": o.etag.quoted(),
