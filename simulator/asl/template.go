@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/snapshotlake/snapshotlake/simulator/awserr"
 	"github.com/snapshotlake/snapshotlake/simulator/jsonata"
@@ -22,6 +23,7 @@ type tmpl struct {
 	refs  refSet   // tmplExpr: what the expression references
 	keys  []string // tmplObj, sorted
 	elems []*tmpl  // tmplObj (parallel to keys) or tmplArr
+	memo  atomic.Pointer[EvalResult] // a closed expression's scalar result, once known
 }
 
 type tmplKind int
@@ -264,26 +266,39 @@ func (b *batch) add(t *tmpl, field string, env *evalEnv) *batchItem {
 
 // run evaluates everything queued. Errors are States.QueryEvaluationError.
 func (b *batch) run(ev Evaluator) *awserr.Error {
-	res := make([]EvalResult, 0, len(b.exprs))
-	if len(b.exprs) > 0 {
+	res := make([]EvalResult, len(b.exprs))
+	// The expressions still to evaluate: a closed one (see tmpl.closed)
+	// that gave a scalar before is not sent again.
+	todo := make([]int, 0, len(b.exprs))
+	for i, p := range b.exprs {
+		if r := p.e.memo.Load(); r != nil {
+			res[i] = *r
+			continue
+		}
+		todo = append(todo, i)
+	}
+	if len(todo) > 0 {
 		var reqs []EvalRequest
-		for lo := 0; lo < len(b.exprs); {
+		var groups [][]int // the todo indices each request answers
+		for lo := 0; lo < len(todo); {
 			hi := lo + 1
-			for hi < len(b.exprs) && b.exprs[hi].env == b.exprs[lo].env {
+			for hi < len(todo) && b.exprs[todo[hi]].env == b.exprs[todo[lo]].env {
 				hi++
 			}
-			if hi-lo == 1 {
-				p := b.exprs[lo]
+			group := todo[lo:hi]
+			if len(group) == 1 {
+				p := b.exprs[group[0]]
 				reqs = append(reqs, EvalRequest{Expr: p.e.expr, Bindings: p.env.bindings(p.e.refs)})
 			} else {
 				var refs refSet
-				texts := make([]string, 0, hi-lo)
-				for _, p := range b.exprs[lo:hi] {
-					refs = refs.union(p.e.refs)
-					texts = append(texts, p.e.expr)
+				texts := make([]string, 0, len(group))
+				for _, i := range group {
+					refs = refs.union(b.exprs[i].e.refs)
+					texts = append(texts, b.exprs[i].e.expr)
 				}
-				reqs = append(reqs, EvalRequest{Exprs: texts, Bindings: b.exprs[lo].env.bindings(refs)})
+				reqs = append(reqs, EvalRequest{Exprs: texts, Bindings: b.exprs[group[0]].env.bindings(refs)})
 			}
+			groups = append(groups, group)
 			lo = hi
 		}
 		out, err := ev.EvalMany(reqs)
@@ -295,18 +310,23 @@ func (b *batch) run(ev Evaluator) *awserr.Error {
 		}
 		for i, r := range out {
 			if reqs[i].Exprs == nil {
-				res = append(res, r)
+				res[groups[i][0]] = r
 				continue
 			}
 			if len(r.Each) != len(reqs[i].Exprs) {
 				return newErr(ErrRuntime, fmt.Sprintf("JSONata engine failure: %d results for %d expressions", len(r.Each), len(reqs[i].Exprs)))
 			}
-			res = append(res, r.Each...)
-		}
-		for i, r := range res {
-			if e := checkResult(r, b.exprs[i].e.expr, b.exprs[i].path); e != nil {
-				return e
+			for j, at := range groups[i] {
+				res[at] = r.Each[j]
 			}
+		}
+		for _, i := range todo {
+			b.exprs[i].e.remember(res[i])
+		}
+	}
+	for i, r := range res {
+		if e := checkResult(r, b.exprs[i].e.expr, b.exprs[i].path); e != nil {
+			return e
 		}
 	}
 	for _, it := range b.items {
@@ -318,6 +338,27 @@ func (b *batch) run(ev Evaluator) *awserr.Error {
 		it.set = true
 	}
 	return nil
+}
+
+// closed reports whether expression e references nothing: no $states, no
+// variable and no function (JSONata's own, such as $now, included), so
+// that every evaluation gives the same value. A copy's `{% 1 %}` Output is
+// one, evaluated once per copied object.
+func (e *tmpl) closed() bool {
+	return e.kind == tmplExpr && len(e.refs.vars) == 0 && e.refs.states == 0
+}
+
+// remember keeps the result of a closed expression when it is a scalar
+// (a composite value could be changed by whoever receives it), so that
+// later evaluations reuse the reference implementation's first answer.
+func (e *tmpl) remember(r EvalResult) {
+	if !e.closed() || r.Err != nil || r.Undefined {
+		return
+	}
+	switch r.Value.(type) {
+	case nil, bool, float64, string:
+		e.memo.Store(&r)
+	}
 }
 
 // checkResult turns a JSONata error or an undefined value into
