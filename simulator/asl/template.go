@@ -18,11 +18,11 @@ import (
 // walked recursively; any other string stays literal.
 type tmpl struct {
 	kind  tmplKind
-	lit   any      // tmplLit: the value, immutable
-	expr  string   // tmplExpr
-	refs  refSet   // tmplExpr: what the expression references
-	keys  []string // tmplObj, sorted
-	elems []*tmpl  // tmplObj (parallel to keys) or tmplArr
+	lit   any                        // tmplLit: the value, immutable
+	expr  string                     // tmplExpr
+	refs  refSet                     // tmplExpr: what the expression references
+	keys  []string                   // tmplObj, sorted
+	elems []*tmpl                    // tmplObj (parallel to keys) or tmplArr
 	memo  atomic.Pointer[EvalResult] // a closed expression's scalar result, once known
 }
 
