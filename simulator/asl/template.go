@@ -340,24 +340,24 @@ func (b *batch) run(ev Evaluator) *awserr.Error {
 	return nil
 }
 
-// closed reports whether expression e references nothing: no $states, no
+// closed reports whether expression t references nothing: no $states, no
 // variable and no function (JSONata's own, such as $now, included), so
 // that every evaluation gives the same value. A copy's `{% 1 %}` Output is
 // one, evaluated once per copied object.
-func (e *tmpl) closed() bool {
-	return e.kind == tmplExpr && len(e.refs.vars) == 0 && e.refs.states == 0
+func (t *tmpl) closed() bool {
+	return t.kind == tmplExpr && len(t.refs.vars) == 0 && t.refs.states == 0
 }
 
 // remember keeps the result of a closed expression when it is a scalar
 // (a composite value could be changed by whoever receives it), so that
 // later evaluations reuse the reference implementation's first answer.
-func (e *tmpl) remember(r EvalResult) {
-	if !e.closed() || r.Err != nil || r.Undefined {
+func (t *tmpl) remember(r EvalResult) {
+	if !t.closed() || r.Err != nil || r.Undefined {
 		return
 	}
 	switch r.Value.(type) {
 	case nil, bool, float64, string:
-		e.memo.Store(&r)
+		t.memo.Store(&r)
 	}
 }
 

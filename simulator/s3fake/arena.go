@@ -60,5 +60,5 @@ func (a *arena) str(s string) string {
 	}
 	start := len(a.bytes)
 	a.bytes = append(a.bytes, s...)
-	return unsafe.String(&a.bytes[start], len(s))
+	return unsafe.String(&a.bytes[start], len(s)) //nolint:gosec // bytes before len(a.bytes) are never written again
 }

@@ -21,7 +21,7 @@ func TestStoredKeysOutliveTheCallersBuffer(t *testing.T) {
 	n := arenaObjects + 10
 	for i := range n {
 		buf[2], buf[3], buf[4], buf[5] = byte('0'+i/1000), byte('0'+i/100%10), byte('0'+i/10%10), byte('0'+i%10)
-		key := unsafe.String(&buf[0], len(buf)) // shares buf, like a decoded request
+		key := unsafe.String(&buf[0], len(buf)) //nolint:gosec // shares buf on purpose, like a decoded request
 		require.NoError(t, f.PutDeclared("b", key, int64(i+1)))
 	}
 	buf[2] = 'x'
@@ -60,7 +60,7 @@ func TestArenaStrings(t *testing.T) {
 		c := a.str(s)
 		assert.Equal(t, s, c)
 		if n > 0 {
-			assert.NotSame(t, unsafe.StringData(s), unsafe.StringData(c))
+			assert.NotSame(t, unsafe.StringData(s), unsafe.StringData(c)) //nolint:gosec // only compares addresses
 		}
 	}
 }

@@ -42,13 +42,6 @@ func realContent(data []byte) []extent {
 	return []extent{{data: append([]byte(nil), data...)}}
 }
 
-func declared(bucket, key string, size int64) []extent {
-	if size == 0 {
-		return nil
-	}
-	return []extent{{originBucket: bucket, originKey: key, n: size}}
-}
-
 func sizeOf(content []extent) int64 {
 	var n int64
 	for _, e := range content {
