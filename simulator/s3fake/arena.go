@@ -1,6 +1,9 @@
 package s3fake
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // arena holds what the fake stores per object in a few large blocks instead
 // of three or four small allocations an object: a million-object copy
@@ -53,7 +56,7 @@ func (a *arena) str(s string) string {
 		return ""
 	}
 	if len(s) > arenaBytes/16 {
-		return string([]byte(s))
+		return strings.Clone(s)
 	}
 	if cap(a.bytes)-len(a.bytes) < len(s) {
 		a.bytes = make([]byte, 0, arenaBytes)

@@ -177,19 +177,22 @@ func (f *Fake) BucketExists(name string) bool {
 
 // PutObject stores an object with real bytes, encrypted by the bucket default.
 func (f *Fake) PutObject(bucketName, key string, data []byte) error {
-	return f.putWithDefaults(bucketName, key, realContent(data))
+	return f.putWithDefaults(bucketName, key, func(string) []extent { return realContent(data) })
 }
 
-// putWithDefaults stores content encrypted by the bucket default.
-func (f *Fake) putWithDefaults(bucketName, key string, content []extent) error {
+// putWithDefaults stores the content made for the bucket's own copy of key
+// (ownKey), encrypted by the bucket default.
+func (f *Fake) putWithDefaults(bucketName, key string, content func(ownKey string) []extent) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	b, err := f.bucket(bucketName)
 	if err != nil {
 		return err
 	}
+	key = f.ownKey(b, key)
+	c := content(key)
 	sse, kms := b.encryption("", "")
-	f.store(b, f.ownKey(b, key), content, etagOf(content), sse, kms, "", "")
+	f.store(b, key, c, etagOf(c), sse, kms, "", "")
 	return nil
 }
 
@@ -199,18 +202,8 @@ func (f *Fake) PutDeclared(bucketName, key string, size int64) error {
 	if size < 0 || size > MaxObjectSize {
 		return awserr.New(ErrInvalidCall, "s3fake: declared size %d out of range", size)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b, err := f.bucket(bucketName)
-	if err != nil {
-		return err
-	}
 	// The object's own key and its content's origin share one copy.
-	key = f.ownKey(b, key)
-	content := f.mem.declared(b.name, key, size)
-	sse, kms := b.encryption("", "")
-	f.store(b, key, content, etagOf(content), sse, kms, "", "")
-	return nil
+	return f.putWithDefaults(bucketName, key, func(k string) []extent { return f.mem.declared(bucketName, k, size) })
 }
 
 // AddFault registers a fault. It panics if KeyPattern is not a valid
