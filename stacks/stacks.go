@@ -275,7 +275,7 @@ func addPipeline(stack awscdk.Stack, pl pipeline, p PipelineConfig) (*Pipeline, 
 	}
 	_, err = monitoring.New(stack, "Monitoring", &monitoring.Props{
 		StateMachines: map[string]sfn.IStateMachine{
-			"Export": exp.StateMachine(), "Copy": cp.StateMachine(), "MultipartCopy": cp.MultipartStateMachine(),
+			"Export": exp.StateMachine(), "Copy": cp.StateMachine(), "TableCopy": cp.TableStateMachine(), "MultipartCopy": cp.MultipartStateMachine(),
 		},
 		Emails: pl.emails,
 	})

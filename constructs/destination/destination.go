@@ -39,8 +39,9 @@ type Props struct {
 	// CopyRoleNamePrefix is how the source accounts' copy roles are named.
 	// Default: DefaultCopyRoleNamePrefix.
 	CopyRoleNamePrefix string
-	// SourceRegions are the regions of the source stacks: each names its two
-	// copy roles "<prefix>-<region>" and "<prefix>-multipart-<region>", and
+	// SourceRegions are the regions of the source stacks: each names its three
+	// copy roles "<prefix>-<region>", "<prefix>-table-<region>" and
+	// "<prefix>-multipart-<region>", and
 	// exactly those are admitted. Default: this stack's region.
 	SourceRegions []string
 	// EventBusName of the bus the sources put their copied-export events on.
@@ -254,11 +255,11 @@ type admission struct {
 	conditions map[string]interface{}
 }
 
-// CopyRoleNames are the names of the two copy roles a source stack in
-// region creates (s3copy.Props.RoleNamePrefix): "<prefix>-<region>" and
-// "<prefix>-multipart-<region>".
+// CopyRoleNames are the names of the three copy roles a source stack in
+// region creates (s3copy.Props.RoleNamePrefix): "<prefix>-<region>",
+// "<prefix>-table-<region>" and "<prefix>-multipart-<region>".
 func CopyRoleNames(prefix, region string) []string {
-	return []string{prefix + "-" + region, prefix + "-multipart-" + region}
+	return []string{prefix + "-" + region, prefix + "-table-" + region, prefix + "-multipart-" + region}
 }
 
 // admissions are the policy statements' principals and conditions: exactly

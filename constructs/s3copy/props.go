@@ -57,8 +57,8 @@ type Props struct {
 	// multipart copy in its own Standard execution instead of a CopyObject in
 	// an Express child. Between 5 MiB and 5 GiB. Default: 256 MiB.
 	MultipartThresholdBytes int64
-	// RoleNamePrefix names the copy roles "<prefix>-<region>" and
-	// "<prefix>-multipart-<region>", so that a destination bucket and key in
+	// RoleNamePrefix names the copy roles "<prefix>-<region>",
+	// "<prefix>-table-<region>" and "<prefix>-multipart-<region>", so that a destination bucket and key in
 	// another account can admit them by name (destination.Props
 	// CopyRoleNamePrefix). Default: generated role names.
 	RoleNamePrefix string
@@ -110,8 +110,15 @@ const (
 	// largeConcurrency, as the batch size is judged from the data batches'
 	// upper bound (500 objects; the 96 KiB limit may cut them to ~340, which
 	// makes it ~30) and large files need not be evenly spread.
-	largeFilesPerBatch  = largeConcurrency / 2
-	manifestConcurrency = 10 // database folders listed at once
+	largeFilesPerBatch = largeConcurrency / 2
+	// databasesAtOnce is how many database folders the copy lists and
+	// copies at once; tablesAtOnce how many table copy executions each of
+	// them runs at once. Their product (400) bounds the table executions in
+	// flight, each with up to MaxConcurrency children: on one table they
+	// write into one prefix, so tables at once multiply S3's rate, not the
+	// pressure on any one prefix.
+	databasesAtOnce = 10
+	tablesAtOnce    = 40
 	// partsAtOnce is how many parts a multipart copy copies at once; an
 	// object up to 5 GiB (10 × 512 MiB) is cut into at most this many
 	// (parts.jsonata), so it takes one round of part copies.

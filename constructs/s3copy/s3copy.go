@@ -21,8 +21,10 @@ import (
 type S3Copy struct {
 	constructs.Construct
 	stateMachine          sfn.StateMachine
+	tableStateMachine     sfn.StateMachine
 	multipartStateMachine sfn.StateMachine
 	logGroup              awslogs.LogGroup
+	tableLogGroup         awslogs.LogGroup
 	multipartLogGroup     awslogs.LogGroup
 	logKey                awskms.IKey
 	maxConcurrency        int
@@ -32,6 +34,16 @@ type S3Copy struct {
 // runs. Its input: exportTaskIdentifier, s3Prefix, snapshotTime (ISO-8601),
 // sourceIdentifier.
 func (c *S3Copy) StateMachine() sfn.StateMachine { return c.stateMachine }
+
+// TableStateMachine returns the state machine that copies one table folder
+// (Standard), which the copy state machine runs for each table of the
+// export. Its input: plan (the copy's plan) and table (the folder's key
+// prefix in the export bucket).
+func (c *S3Copy) TableStateMachine() sfn.StateMachine { return c.tableStateMachine }
+
+// TableLogGroup returns the table copy state machine's execution log group,
+// which also receives the logs of its Distributed Map children.
+func (c *S3Copy) TableLogGroup() awslogs.LogGroup { return c.tableLogGroup }
 
 // MultipartStateMachine returns the state machine that copies one object
 // above MultipartThresholdBytes with UploadPartCopy.
@@ -50,7 +62,7 @@ func (c *S3Copy) MaxConcurrency() int { return c.maxConcurrency }
 // CopiesPerChild returns how many objects each Express child copies at once.
 func (c *S3Copy) CopiesPerChild() int { return childConcurrency }
 
-// LogKey returns the key that encrypts both execution log groups.
+// LogKey returns the key that encrypts the three execution log groups.
 func (c *S3Copy) LogKey() awskms.IKey { return c.logKey }
 
 // New creates an S3Copy. When props are invalid it returns one error
@@ -74,9 +86,21 @@ func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 	})
 	c.multipartStateMachine, c.multipartLogGroup, c.logKey = mp.StateMachine, mp.LogGroup, mp.LogKey
 
+	tableScope := constructs.NewConstruct(c, jsii.String("Table"))
+	tm := sfnkit.NewStateMachine(tableScope, sfnkit.MachineOptions{
+		RoleName:     s.roleName("-table-"),
+		Definition:   tableDefinition(tableScope, s, c.multipartStateMachine),
+		Type:         sfn.StateMachineType_STANDARD,
+		Timeout:      s.timeout,
+		LogLevel:     s.LogLevel,
+		LogRetention: s.LogRetention,
+		LogKey:       mp.LogKey,
+	})
+	c.tableStateMachine, c.tableLogGroup = tm.StateMachine, tm.LogGroup
+
 	m := sfnkit.NewStateMachine(c, sfnkit.MachineOptions{
 		RoleName:     s.roleName("-"),
-		Definition:   copyDefinition(c, s, c.multipartStateMachine),
+		Definition:   copyDefinition(c, s, c.tableStateMachine),
 		Type:         sfn.StateMachineType_STANDARD,
 		Timeout:      s.timeout,
 		LogLevel:     s.LogLevel,
@@ -84,7 +108,14 @@ func New(scope constructs.Construct, id string, props *Props) (*S3Copy, error) {
 		LogKey:       mp.LogKey,
 	})
 	c.stateMachine, c.logGroup = m.StateMachine, m.LogGroup
+	// The copy lists the export's folders with ListObjectsV2 Tasks (no
+	// ItemReader of its own grants it).
+	c.stateMachine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("s3:ListBucket"),
+		Resources: &[]*string{s.SourceBucket.BucketArn()},
+	}))
 	grantKeys(c.stateMachine.Role(), s)
+	grantKeys(c.tableStateMachine.Role(), s)
 	grantKeys(c.multipartStateMachine.Role(), s)
 	c.suppressAcceptedFindings()
 	return c, nil
@@ -96,11 +127,17 @@ func (c *S3Copy) suppressAcceptedFindings() {
 	const objects = "objects of the export bucket and of the destination bucket (under DestinationPrefix) by pattern: their keys come from each export"
 	nag.Suppress(nag.Child(c.stateMachine.Role(), "DefaultPolicy"), "AwsSolutions-IAM5",
 		"Resource * only for Step Functions log delivery and X-Ray actions, which have no resource type; "+objects+
+			"; the table copy state machine's executions by pattern as CDK grants them for .sync",
+		nag.AnyResource, nag.ObjectsOfBucket, nag.ExecutionsOfStateMachine)
+	nag.Suppress(nag.Child(c.tableStateMachine.Role(), "DefaultPolicy"), "AwsSolutions-IAM5",
+		"Resource * only for Step Functions log delivery and X-Ray actions, which have no resource type; "+objects+
 			"; the multipart state machine's executions by pattern as CDK grants them for .sync",
 		nag.AnyResource, nag.ObjectsOfBucket, nag.ExecutionsOfStateMachine)
-	nag.Suppress(nag.Child(c.stateMachine, "DistributedMapPolicy"), "AwsSolutions-IAM5",
-		"a Distributed Map starts, describes, stops and redrives executions of its own state machine, named by Step Functions",
-		nag.ExecutionsOfStateMachine)
+	for _, m := range []sfn.StateMachine{c.stateMachine, c.tableStateMachine} {
+		nag.Suppress(nag.Child(m, "DistributedMapPolicy"), "AwsSolutions-IAM5",
+			"a Distributed Map starts, describes, stops and redrives executions of its own state machine, named by Step Functions",
+			nag.ExecutionsOfStateMachine)
+	}
 	nag.Suppress(nag.Child(c.multipartStateMachine.Role(), "DefaultPolicy"), "AwsSolutions-IAM5",
 		"Resource * only for Step Functions log delivery and X-Ray actions, which have no resource type; "+objects,
 		nag.AnyResource, nag.ObjectsOfBucket)
@@ -169,17 +206,218 @@ func s3Retry(attempts int, maxDelay time.Duration) *sfn.RetryProps {
 	return sfnkit.Retry(sfnkit.Backoff{Interval: time.Second, MaxAttempts: attempts, MaxDelay: maxDelay}, "S3.S3Exception", "S3.SdkClientException")
 }
 
-func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStateMachine) sfn.IChainable {
+// copyDefinition is the copy state machine: it lists the export's database
+// and table folders (ListObjectsV2 with a Delimiter) and runs the table copy
+// state machine for each table folder, so that every table is listed by
+// its own ItemReader at the same time as the others; then it writes the
+// table manifest page by page and, last, the export's own files.
+func copyDefinition(scope constructs.Construct, s *settings, table sfn.IStateMachine) sfn.IChainable {
 	invalid := sfn.Fail_Jsonata(scope, jsii.String("Invalid input"), &sfn.FailJsonataProps{
 		Error: jsii.String("InvalidInput"),
 		Cause: sfnkit.ExprPtr(`'expected exportTaskIdentifier, snapshotTime and sourceIdentifier strings, got ' & $string($states.input)`),
 	})
 	plan := sfn.Pass_Jsonata(scope, jsii.String("Plan copy"), &sfn.PassJsonataProps{
-		Assign: &map[string]interface{}{"plan": sfnkit.Expr(planExpr)},
+		Assign: &map[string]interface{}{"plan": sfnkit.Expr(planExpr), "exportFiles": 0},
+	})
+	listDatabases := listObjectsState(scope, "List databases", listDatabasesExpr, map[string]interface{}{
+		"databases":      sfnkit.Expr(`$append($exists($databases) ? $databases : [], $append([], $states.result.CommonPrefixes.Prefix))`),
+		"exportFiles":    sfnkit.Expr(`$exportFiles + $count($append([], $states.result.Contents))`),
+		"databasesToken": sfnkit.Expr(`$exists($states.result.NextContinuationToken) ? $states.result.NextContinuationToken : null`),
+	})
+	moreDatabases := sfn.Choice_Jsonata(scope, jsii.String("More databases?"), nil)
+	empty := sfn.Fail_Jsonata(scope, jsii.String("Export empty"), &sfn.FailJsonataProps{
+		Error: jsii.String("ExportEmpty"),
+		Cause: sfnkit.ExprPtr(`'no objects under s3://' & $plan.sourceBucket & '/' & $plan.exportRoot`),
+	})
+	anything := sfn.Choice_Jsonata(scope, jsii.String("Anything exported?"), nil)
+	tables := copyTables(scope, s, table)
+	done := sfn.Succeed_Jsonata(scope, jsii.String("Copied"), &sfn.SucceedJsonataProps{
+		Outputs: sfnkit.Expr(`{
+  'exportTaskIdentifier': $plan.exportTaskIdentifier,
+  'destinationBucket': $plan.destinationBucket,
+  'destinationPrefix': $plan.destinationPrefix,
+  'partition': $plan.partition,
+  'metadataPrefix': $plan.metadataPrefix,
+  'manifestPrefix': $plan.manifestPrefix,
+  'tableCount': $copied.tables,
+  'manifestObjects': $copied.pages,
+  'batches': $copied.batches,
+  'largeFileCount': $copied.largeFiles,
+  'markersAndMetadata': $copied.markers + $copied.files + $filesCopied
+}`),
+	})
+
+	check := sfn.Choice_Jsonata(scope, jsii.String("Check input"), &sfn.ChoiceJsonataProps{
+		Comment: jsii.String("Also assigns the construct's settings, so that every expression is a constant"),
+		Assign:  &map[string]interface{}{"settings": s.planSettings()},
+	})
+	check.When(sfn.Condition_Jsonata(sfnkit.ExprPtr("$not("+validInputExpr+")")), invalid, nil)
+	check.Otherwise(plan.Next(listDatabases).Next(moreDatabases))
+	moreDatabases.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$type($databasesToken) = 'string'`)), listDatabases, nil)
+	moreDatabases.Otherwise(anything)
+	anything.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$count($databases) = 0 and $exportFiles = 0`)), empty, nil)
+	anything.Otherwise(tables)
+	tables.Next(copyExportFiles(scope, s, done))
+	return check
+}
+
+// copyTables is a Distributed Map over the export's database folders. Each
+// Standard child lists its database's table folders a page (up to 1,000) at
+// a time; for each page it runs the table copy state machine for every
+// table folder on it, at once (a Distributed Map in the child's workflow),
+// then writes the page as a manifest object under $plan.manifestPrefix.
+// Files directly in a database folder (RDS writes none) are copied as
+// metadata. Totals are assigned to $copied.
+func copyTables(scope constructs.Construct, s *settings, table sfn.IStateMachine) sfn.DistributedMap {
+	start := sfn.Pass_Jsonata(scope, jsii.String("Start table listing"), &sfn.PassJsonataProps{
+		Assign: &map[string]interface{}{
+			"job": sfnkit.Expr("$states.input"), "pages": 0, "tables": 0,
+			"batches": 0, "largeFiles": 0, "markers": 0, "files": 0,
+		},
+	})
+	listTables := listObjectsState(scope, "List tables", listTablesExpr, map[string]interface{}{
+		"found":       sfnkit.Expr(`$append([], $states.result.CommonPrefixes.Prefix)`),
+		"loose":       sfnkit.Expr(`$append([], $states.result.Contents)`),
+		"tablesToken": sfnkit.Expr(`$exists($states.result.NextContinuationToken) ? $states.result.NextContinuationToken : null`),
+	})
+	anyTables := sfn.Choice_Jsonata(scope, jsii.String("Any tables on page?"), nil)
+
+	copyTable := sfnkit.StartExecutionSync(scope, "Copy table", sfnkit.StartExecution{
+		StateMachine: table,
+		Input:        sfnkit.Expr(`{'plan': $states.input.plan, 'table': $states.input.table}`),
+		Output:       sfnkit.Expr(`$states.result.Output`),
+	})
+	copyTable.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 6}, sfnkit.StartExecutionErrors()...))
+	copyPage := sfn.DistributedMap_Jsonata(scope, jsii.String("Copy tables on page"), &sfn.DistributedMapJsonataProps{
+		Items:               sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(`$found`))),
+		JsonataItemSelector: sfnkit.ExprPtr(`{'plan': $job.plan, 'table': $states.context.Map.Item.Value}`),
+		// Standard: a child waits for its table's execution (.sync), which
+		// an Express workflow cannot.
+		MapExecutionType:           sfn.StateMachineType_STANDARD,
+		MaxConcurrency:             jsii.Number(tablesAtOnce),
+		ToleratedFailurePercentage: jsii.Number(0),
+		// Each child returns three numbers: a few dozen bytes per table.
+		Assign: &map[string]interface{}{
+			"batches":    sfnkit.Expr(`$batches + $sum($append([], $states.result.batches))`),
+			"largeFiles": sfnkit.Expr(`$largeFiles + $sum($append([], $states.result.largeFiles))`),
+			"markers":    sfnkit.Expr(`$markers + $sum($append([], $states.result.markers))`),
+		},
+		Outputs: sfnkit.Expr("$states.input"),
+	})
+	copyPage.ItemProcessor(copyTable, nil)
+
+	writePage := sfnkit.CallAwsService(scope, "Write manifest page", sfnkit.SdkCall{
+		Service:   "s3",
+		Action:    "putObject",
+		IamAction: "s3:PutObject",
+		Arguments: encryption(s, map[string]interface{}{
+			"Bucket":      *s.DestinationBucket.BucketName(),
+			"Key":         sfnkit.Expr(manifestKeyExpr),
+			"Body":        sfnkit.Expr(manifestPageExpr),
+			"ContentType": "application/json",
+		}),
+		IamResources: []*string{destinationObjects(s)},
+		Assign:       map[string]interface{}{"pages": sfnkit.Expr("$pages + 1"), "tables": sfnkit.Expr("$tables + $count($found)")},
+	})
+	writePage.AddRetry(s3Retry(8, 30*time.Second))
+
+	anyLoose := sfn.Choice_Jsonata(scope, jsii.String("Any database files on page?"), nil)
+	copyLoose := filesPass(scope, s, "Copy database files", "$loose", "$job.plan", "database file", "files")
+	moreTables := sfn.Choice_Jsonata(scope, jsii.String("More tables?"), nil)
+	listed := sfn.Succeed_Jsonata(scope, jsii.String("Tables listed"), &sfn.SucceedJsonataProps{
+		Outputs: sfnkit.Expr(`{'tables': $tables, 'pages': $pages, 'batches': $batches, 'largeFiles': $largeFiles, 'markers': $markers, 'files': $files}`),
+	})
+	start.Next(listTables).Next(anyTables)
+	anyTables.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$count($found) > 0`)), copyPage.Next(writePage).Next(anyLoose), nil)
+	anyTables.Otherwise(anyLoose)
+	anyLoose.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$count($loose) > 0`)), copyLoose.Next(moreTables), nil)
+	anyLoose.Otherwise(moreTables)
+	moreTables.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$type($tablesToken) = 'string'`)), listTables, nil)
+	moreTables.Otherwise(listed)
+
+	each := sfn.DistributedMap_Jsonata(scope, jsii.String("Copy tables"), &sfn.DistributedMapJsonataProps{
+		Items:                      sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(`$databases`))),
+		JsonataItemSelector:        sfnkit.ExprPtr(`{'database': $states.context.Map.Item.Value, 'index': $states.context.Map.Item.Index, 'plan': $plan}`),
+		MapExecutionType:           sfn.StateMachineType_STANDARD,
+		MaxConcurrency:             jsii.Number(databasesAtOnce),
+		ToleratedFailurePercentage: jsii.Number(0),
+		// Each child returns six numbers: a few dozen bytes per database folder.
+		Assign: &map[string]interface{}{"copied": sfnkit.Expr(`{
+  'tables': $sum($append([], $states.result.tables)),
+  'pages': $sum($append([], $states.result.pages)),
+  'batches': $sum($append([], $states.result.batches)),
+  'largeFiles': $sum($append([], $states.result.largeFiles)),
+  'markers': $sum($append([], $states.result.markers)),
+  'files': $sum($append([], $states.result.files))
+}`)},
+		Outputs: sfnkit.Expr("$states.input"),
+	})
+	each.ItemProcessor(start, nil)
+	return each
+}
+
+// copyExportFiles copies the files at the export root (export_info_*.json,
+// export_tables_info_*.json) after every table: it lists the root again,
+// with a Delimiter, a page at a time, and goes on to next. The count is
+// assigned to $filesCopied.
+func copyExportFiles(scope constructs.Construct, s *settings, next sfn.IChainable) sfn.IChainable {
+	start := sfn.Pass_Jsonata(scope, jsii.String("Start export files"), &sfn.PassJsonataProps{
+		Assign: &map[string]interface{}{"filesCopied": 0, "filesToken": sfnkit.Expr("null")},
+	})
+	list := listObjectsState(scope, "List export files", listExportFilesExpr, map[string]interface{}{
+		"page":       sfnkit.Expr(`$append([], $states.result.Contents)`),
+		"filesToken": sfnkit.Expr(`$exists($states.result.NextContinuationToken) ? $states.result.NextContinuationToken : null`),
+	})
+	anyFiles := sfn.Choice_Jsonata(scope, jsii.String("Any export files on page?"), nil)
+	copyFiles := filesPass(scope, s, "Copy export files", "$page", "$plan", "export file", "filesCopied")
+	more := sfn.Choice_Jsonata(scope, jsii.String("More export files?"), nil)
+	start.Next(list).Next(anyFiles)
+	anyFiles.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$count($page) > 0`)), copyFiles.Next(more), nil)
+	anyFiles.Otherwise(more)
+	more.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$type($filesToken) = 'string'`)), list, nil)
+	more.Otherwise(next)
+	return start
+}
+
+// filesPass is a Distributed Map over a page of ListObjectsV2 Contents (at
+// most 1,000 objects) whose Express children copy them as metadata; the
+// count is added to variable. noun names its states.
+func filesPass(scope constructs.Construct, s *settings, name, items, plan, noun, variable string) sfn.DistributedMap {
+	m := sfn.DistributedMap_Jsonata(scope, jsii.String(name), &sfn.DistributedMapJsonataProps{
+		Items: sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(items))),
+		ItemBatcher: sfn.NewItemBatcher(&sfn.ItemBatcherProps{
+			MaxItemsPerBatch:      jsii.Number(float64(s.ItemsPerBatch)),
+			MaxInputBytesPerBatch: jsii.Number(maxBatchBytes),
+			BatchInput:            &map[string]interface{}{"plan": sfnkit.Expr(plan), "kinds": []string{"metadata"}},
+		}),
+		MapExecutionType:           sfn.StateMachineType_EXPRESS,
+		MaxConcurrency:             jsii.Number(float64(s.MaxConcurrency)),
+		ToleratedFailurePercentage: jsii.Number(0),
+		Assign:                     &map[string]interface{}{variable: sfnkit.Expr("$" + variable + ` + $sum($append([], $states.result))`)},
+		Outputs:                    sfnkit.Expr("$states.input"),
+	})
+	m.ItemProcessor(copyEach(scope, s, "Classify "+noun+" batch", "Copy each "+noun, "Copy "+noun, `$append([], $states.input)`,
+		`$count($states.result)`), nil)
+	return m
+}
+
+// tableDefinition is the table copy state machine: the copy of one table
+// folder ($states.input.table, a source key prefix), in three Distributed
+// Maps over it, each listing the folder with its own ItemReader: data files,
+// then large files (multipart), then the _SUCCESS markers, only after all
+// of the table's data is in place.
+func tableDefinition(scope constructs.Construct, s *settings, multipart sfn.IStateMachine) sfn.IChainable {
+	start := sfn.Pass_Jsonata(scope, jsii.String("Start table copy"), &sfn.PassJsonataProps{
+		Comment: jsii.String("Also assigns the construct's settings, so that every expression is a constant"),
+		Assign: &map[string]interface{}{
+			"settings": s.planSettings(),
+			"plan":     sfnkit.Expr("$states.input.plan"),
+			"table":    sfnkit.Expr("$states.input.table"),
+		},
 	})
 	// Each child returns one small number, so a Map's gathered result grows
 	// by a few bytes per batch (see README "Limits": about 131,000 batches fit
-	// in the 256 KiB a Map result may hold) and never with the export's tables.
+	// in the 256 KiB a Map result may hold) and never with the table's size.
 	itemsPerBatch := jsii.Number(float64(s.ItemsPerBatch))
 	dataPass := distributedPass(scope, s, "Copy data files", []string{"data", "large"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
 		copyEach(scope, s, "Classify data batch", "Copy each data file", "Copy data file", `$append([], $states.input[kind = 'data'])`,
@@ -191,49 +429,18 @@ func copyDefinition(scope constructs.Construct, s *settings, multipart sfn.IStat
 	largePass := distributedPass(scope, s, "Copy large files", []string{"large"}, awscdk.Token_AsNumber(sfnkit.Expr(largeBatchExpr)), sfn.StateMachineType_STANDARD,
 		multipartEach(scope, s, multipart),
 		`{'copied': $sum($append([], $states.result))}`, "largePass")
-	markerPass := distributedPass(scope, s, "Write markers and metadata", []string{"marker", "metadata"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
-		copyEach(scope, s, "Classify marker batch", "Copy each marker", "Copy marker", `$append([], $states.input[kind in ['marker', 'metadata']])`,
+	markerPass := distributedPass(scope, s, "Write markers", []string{"marker"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
+		copyEach(scope, s, "Classify marker batch", "Copy each marker", "Copy marker", `$append([], $states.input[kind = 'marker'])`,
 			`$count($states.result)`),
 		`{'copied': $sum($append([], $states.result))}`, "markerPass")
-	manifest := tableManifest(scope, s)
-
-	empty := sfn.Fail_Jsonata(scope, jsii.String("Export empty"), &sfn.FailJsonataProps{
-		Error: jsii.String("ExportEmpty"),
-		Cause: sfnkit.ExprPtr(`'no objects under s3://' & $plan.sourceBucket & '/' & $plan.exportRoot`),
+	done := sfn.Succeed_Jsonata(scope, jsii.String("Table copied"), &sfn.SucceedJsonataProps{
+		Outputs: sfnkit.Expr(`{'batches': $dataPass.batches, 'largeFiles': $dataPass.largeFiles, 'markers': $markerPass.copied}`),
 	})
-	done := sfn.Succeed_Jsonata(scope, jsii.String("Copied"), &sfn.SucceedJsonataProps{
-		Outputs: sfnkit.Expr(`{
-  'exportTaskIdentifier': $plan.exportTaskIdentifier,
-  'destinationBucket': $plan.destinationBucket,
-  'destinationPrefix': $plan.destinationPrefix,
-  'partition': $plan.partition,
-  'metadataPrefix': $plan.metadataPrefix,
-  'manifestPrefix': $plan.manifestPrefix,
-  'tableCount': $manifest.tables,
-  'manifestObjects': $manifest.pages,
-  'batches': $dataPass.batches,
-  'largeFileCount': $dataPass.largeFiles,
-  'markersAndMetadata': $markerPass.copied
-}`),
-	})
-
 	anyLarge := sfn.Choice_Jsonata(scope, jsii.String("Any large files?"), nil)
 	anyLarge.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$dataPass.largeFiles > 0`)), largePass.Next(markerPass), nil)
 	anyLarge.Otherwise(markerPass)
-	markerPass.Next(manifest.first)
-	manifest.last.Next(done)
-
-	anything := sfn.Choice_Jsonata(scope, jsii.String("Anything exported?"), nil)
-	anything.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$dataPass.batches = 0`)), empty, nil)
-	anything.Otherwise(anyLarge)
-
-	check := sfn.Choice_Jsonata(scope, jsii.String("Check input"), &sfn.ChoiceJsonataProps{
-		Comment: jsii.String("Also assigns the construct's settings, so that every expression is a constant"),
-		Assign:  &map[string]interface{}{"settings": s.planSettings()},
-	})
-	check.When(sfn.Condition_Jsonata(sfnkit.ExprPtr("$not("+validInputExpr+")")), invalid, nil)
-	check.Otherwise(plan.Next(dataPass).Next(anything))
-	return check
+	markerPass.Next(done)
+	return start.Next(dataPass).Next(anyLarge)
 }
 
 // planSettings are the props the plan is built from. An empty
@@ -256,15 +463,15 @@ func (s *settings) planSettings() map[string]interface{} {
 	return m
 }
 
-// distributedPass is one Distributed Map over the whole export, in batches
-// of at most maxItems objects, whose children classify the kinds of
-// objects given; totals, an expression over its children's results, are
+// distributedPass is one Distributed Map over the table folder ($table), in
+// batches of at most maxItems objects, whose children classify the kinds
+// of objects given; totals, an expression over its children's results, are
 // assigned to variable.
 func distributedPass(scope constructs.Construct, s *settings, name string, kinds []string, maxItems *float64, childType sfn.StateMachineType, child sfn.IChainable, totals, variable string) sfn.DistributedMap {
 	m := sfn.DistributedMap_Jsonata(scope, jsii.String(name), &sfn.DistributedMapJsonataProps{
 		ItemReader: sfn.NewS3ObjectsItemReader(&sfn.S3ObjectsItemReaderProps{
 			Bucket: s.SourceBucket,
-			Prefix: sfnkit.ExprPtr("$plan.exportRoot"),
+			Prefix: sfnkit.ExprPtr("$table"),
 		}),
 		ItemBatcher: sfn.NewItemBatcher(&sfn.ItemBatcherProps{
 			MaxItemsPerBatch:      maxItems,
@@ -341,78 +548,6 @@ func multipartEach(scope constructs.Construct, s *settings, multipart sfn.IState
 	start.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 6}, sfnkit.StartExecutionErrors()...))
 	each.ItemProcessor(start, nil)
 	return classifyBatch(scope, "Classify large batch").Next(each)
-}
-
-// manifestStates is the table manifest's first and last state.
-type manifestStates struct {
-	first sfn.IChainable
-	last  sfn.INextable
-}
-
-// tableManifest lists the export's table folders — every
-// "<database>/<schema.table>/" that holds an object, by ListObjectsV2 with a
-// delimiter, so tables come from the files themselves and not from _SUCCESS
-// markers, which AWS does not document — and writes them, 1,000 a page, as
-// manifest objects under $plan.manifestPrefix. One Express child per
-// database folder; the listing of databases is paged in this execution.
-func tableManifest(scope constructs.Construct, s *settings) manifestStates {
-	listDatabases := listObjectsState(scope, "List databases", listDatabasesExpr, map[string]interface{}{
-		"databases":      sfnkit.Expr(`$append($exists($databases) ? $databases : [], $append([], $states.result.CommonPrefixes.Prefix))`),
-		"databasesToken": sfnkit.Expr(`$exists($states.result.NextContinuationToken) ? $states.result.NextContinuationToken : null`),
-	})
-	moreDatabases := sfn.Choice_Jsonata(scope, jsii.String("More databases?"), nil)
-
-	start := sfn.Pass_Jsonata(scope, jsii.String("Start table listing"), &sfn.PassJsonataProps{
-		Assign: &map[string]interface{}{"job": sfnkit.Expr("$states.input"), "pages": 0, "tables": 0},
-	})
-	listTables := listObjectsState(scope, "List tables", listTablesExpr, map[string]interface{}{
-		"found":       sfnkit.Expr(`$append([], $states.result.CommonPrefixes.Prefix)`),
-		"tablesToken": sfnkit.Expr(`$exists($states.result.NextContinuationToken) ? $states.result.NextContinuationToken : null`),
-	})
-	anyTables := sfn.Choice_Jsonata(scope, jsii.String("Any tables on page?"), nil)
-	writePage := sfnkit.CallAwsService(scope, "Write manifest page", sfnkit.SdkCall{
-		Service:   "s3",
-		Action:    "putObject",
-		IamAction: "s3:PutObject",
-		Arguments: encryption(s, map[string]interface{}{
-			"Bucket":      *s.DestinationBucket.BucketName(),
-			"Key":         sfnkit.Expr(manifestKeyExpr),
-			"Body":        sfnkit.Expr(manifestPageExpr),
-			"ContentType": "application/json",
-		}),
-		IamResources: []*string{destinationObjects(s)},
-		Assign:       map[string]interface{}{"pages": sfnkit.Expr("$pages + 1"), "tables": sfnkit.Expr("$tables + $count($found)")},
-	})
-	writePage.AddRetry(s3Retry(8, 30*time.Second))
-	moreTables := sfn.Choice_Jsonata(scope, jsii.String("More tables?"), nil)
-	listed := sfn.Succeed_Jsonata(scope, jsii.String("Tables listed"), &sfn.SucceedJsonataProps{
-		Outputs: sfnkit.Expr(`{'tables': $tables, 'pages': $pages}`),
-	})
-	start.Next(listTables).Next(anyTables)
-	anyTables.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$count($found) > 0`)), writePage.Next(moreTables), nil)
-	anyTables.Otherwise(moreTables)
-	moreTables.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$type($tablesToken) = 'string'`)), listTables, nil)
-	moreTables.Otherwise(listed)
-
-	write := sfn.DistributedMap_Jsonata(scope, jsii.String("Write table manifest"), &sfn.DistributedMapJsonataProps{
-		Items:                      sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(`$databases`))),
-		JsonataItemSelector:        sfnkit.ExprPtr(`{'database': $states.context.Map.Item.Value, 'index': $states.context.Map.Item.Index, 'plan': $plan}`),
-		MapExecutionType:           sfn.StateMachineType_EXPRESS,
-		MaxConcurrency:             jsii.Number(manifestConcurrency),
-		ToleratedFailurePercentage: jsii.Number(0),
-		// Each child returns {tables, pages}: a few bytes per database folder.
-		Assign: &map[string]interface{}{"manifest": sfnkit.Expr(`{
-  'tables': $sum($append([], $states.result.tables)),
-  'pages': $sum($append([], $states.result.pages))
-}`)},
-		Outputs: sfnkit.Expr("$states.input"),
-	})
-	write.ItemProcessor(start, nil)
-
-	listDatabases.Next(moreDatabases)
-	moreDatabases.When(sfn.Condition_Jsonata(sfnkit.ExprPtr(`$type($databasesToken) = 'string'`)), listDatabases, nil)
-	moreDatabases.Otherwise(write)
-	return manifestStates{first: listDatabases, last: write}
 }
 
 // listObjectsState is an aws-sdk:s3:listObjectsV2 Task whose Arguments are

@@ -65,7 +65,7 @@ type Options struct {
 }
 
 // machine is a resolved, registered state machine; role is "export",
-// "copy", "multipart" or, for any other, its logical id.
+// "copy", "table", "multipart" or, for any other, its logical id.
 type machine struct {
 	arn, typ, role string
 }
@@ -217,7 +217,7 @@ func pipelineOf(app *App, sc Scenario) (string, world, Wiring, error) {
 // stateMachines resolves every state machine of the stack: its ARN, type,
 // role in the pipeline and parsed definition, by logical id.
 func stateMachines(w world, wiring Wiring) (map[string]machine, map[string]map[string]any, error) {
-	roles := map[string]string{wiring.ExportMachine: "export", wiring.CopyMachine: "copy", wiring.MultipartMachine: "multipart"}
+	roles := map[string]string{wiring.ExportMachine: "export", wiring.CopyMachine: "copy", wiring.TableMachine: "table", wiring.MultipartMachine: "multipart"}
 	machines := map[string]machine{}
 	defs := map[string]map[string]any{}
 	for id, r := range w.Resources {

@@ -117,7 +117,7 @@ func useProjectNode() {
 // ids of its state machines and the template values (intrinsics or
 // literals) of its buckets and keys.
 type Wiring struct {
-	ExportMachine, CopyMachine, MultipartMachine string
+	ExportMachine, CopyMachine, TableMachine, MultipartMachine string
 	ExportBucket, ExportKeyArn                   any
 	DestinationBucket                            any
 	// DestinationKeyArn is nil when copies take the bucket's default encryption.
@@ -157,6 +157,7 @@ func wiringOf(stack awscdk.Stack, p *stacks.Pipeline) (Wiring, error) {
 	}{
 		{&w.ExportMachine, p.Export.StateMachine().StateMachineArn()},
 		{&w.CopyMachine, p.Copy.StateMachine().StateMachineArn()},
+		{&w.TableMachine, p.Copy.TableStateMachine().StateMachineArn()},
 		{&w.MultipartMachine, p.Copy.MultipartStateMachine().StateMachineArn()},
 	} {
 		if *m.dst, err = logicalID(m.arn); err != nil {
