@@ -41,4 +41,6 @@ var (
 	manifestKeyExpr     = expression("manifest_key")
 	partsExpr           = expression("parts")
 	largeBatchExpr      = expression("large_batch")
+	dataChildOutputExpr = expression("data_child_output")
+	dataPassTotalsExpr  = expression("data_pass_totals")
 )

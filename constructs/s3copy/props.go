@@ -81,8 +81,8 @@ const (
 	// per 4 MiB copy ≈ 490, package simulator/timing), which the Retry of
 	// the copies absorbs; 1,000 children × 40 (the earlier defaults) put
 	// 40,000 copies on a single hot table's prefix (README "Copy at S3's speed").
-	DefaultMaxConcurrency = 250
-	DefaultItemsPerBatch  = 500
+	DefaultMaxConcurrency = 50
+	DefaultItemsPerBatch  = 100
 	// DefaultMultipartThresholdBytes keeps an Express child's batch well inside
 	// Express's 5 minutes: 500 files of up to 256 MiB, 20 at a time (67 s at
 	// the timing model's 100 MiB/s a copy).

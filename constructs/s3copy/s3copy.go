@@ -419,20 +419,33 @@ func tableDefinition(scope constructs.Construct, s *settings, multipart sfn.ISta
 	// by a few bytes per batch (see README "Limits": about 131,000 batches fit
 	// in the 256 KiB a Map result may hold) and never with the table's size.
 	itemsPerBatch := jsii.Number(float64(s.ItemsPerBatch))
-	dataPass := distributedPass(scope, s, "Copy data files", []string{"data", "large"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
+	dataPass := distributedPass(scope, s, "Copy data files", []string{"data", "large", "marker"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
 		copyEach(scope, s, "Classify data batch", "Copy each data file", "Copy data file", `$append([], $states.input[kind = 'data'])`,
-			`$count($states.input[kind = 'large'])`),
-		`{'batches': $count($states.result), 'largeFiles': $sum($append([], $states.result))}`, "dataPass")
+			dataChildOutputExpr),
+		dataPassTotalsExpr, "dataPass")
 	// Batches sized from the data pass (large_batch.jsonata): a JSONata
 	// MaxItemsPerBatch, which CDK's ItemBatcher types as a number, so it goes
 	// in as a number token that renders as the "{% … %}" string.
 	largePass := distributedPass(scope, s, "Copy large files", []string{"large"}, awscdk.Token_AsNumber(sfnkit.Expr(largeBatchExpr)), sfn.StateMachineType_STANDARD,
 		multipartEach(scope, s, multipart),
 		`{'copied': $sum($append([], $states.result))}`, "largePass")
-	markerPass := distributedPass(scope, s, "Write markers", []string{"marker"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
-		copyEach(scope, s, "Classify marker batch", "Copy each marker", "Copy marker", `$append([], $states.input[kind = 'marker'])`,
-			`$count($states.result)`),
-		`{'copied': $sum($append([], $states.result))}`, "markerPass")
+	// The markers the data pass met, so the table is listed once.
+	markerPass := sfn.DistributedMap_Jsonata(scope, jsii.String("Write markers"), &sfn.DistributedMapJsonataProps{
+		Items:               sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(`$dataPass.markers`))),
+		JsonataItemSelector: sfnkit.ExprPtr(`{'Key': $table & $states.context.Map.Item.Value, 'Size': 0}`),
+		ItemBatcher: sfn.NewItemBatcher(&sfn.ItemBatcherProps{
+			MaxItemsPerBatch:      itemsPerBatch,
+			MaxInputBytesPerBatch: jsii.Number(maxBatchBytes),
+			BatchInput:            &map[string]interface{}{"plan": sfnkit.Expr("$plan"), "kinds": []string{"marker"}},
+		}),
+		MapExecutionType:           sfn.StateMachineType_EXPRESS,
+		MaxConcurrency:             jsii.Number(float64(s.MaxConcurrency)),
+		ToleratedFailurePercentage: jsii.Number(0),
+		Assign:                     &map[string]interface{}{"markerPass": sfnkit.Expr(`{'copied': $sum($append([], $states.result))}`)},
+		Outputs:                    sfnkit.Expr("$states.input"),
+	})
+	markerPass.ItemProcessor(copyEach(scope, s, "Classify marker batch", "Copy each marker", "Copy marker", `$append([], $states.input)`,
+		`$count($states.result)`), nil)
 	done := sfn.Succeed_Jsonata(scope, jsii.String("Table copied"), &sfn.SucceedJsonataProps{
 		Outputs: sfnkit.Expr(`{'batches': $dataPass.batches, 'largeFiles': $dataPass.largeFiles, 'markers': $markerPass.copied}`),
 	})
