@@ -195,7 +195,7 @@ func TestEveryStateMachine_isJSONataLoggedEncryptedTracedWithTimeout(t *testing.
 		if name == stacks.DestinationStackName {
 			assert.Equal(t, 1, machines, "%s: the catalog state machine", name)
 		} else {
-			assert.Equal(t, 3, machines, "%s: export, copy and multipart state machines", name)
+			assert.Equal(t, 4, machines, "%s: export, copy, table copy and multipart state machines", name)
 		}
 	}
 }

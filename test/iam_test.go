@@ -113,7 +113,7 @@ func TestSourceStack_copyRolesGetExactlyTheDestinationActions(t *testing.T) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		require.Equal(t, []string{"snapshotlake-copy-ap-northeast-1", "snapshotlake-copy-multipart-ap-northeast-1"}, names, stack)
+		require.Equal(t, []string{"snapshotlake-copy-ap-northeast-1", "snapshotlake-copy-multipart-ap-northeast-1", "snapshotlake-copy-table-ap-northeast-1"}, names, stack)
 		var policies []map[string]any
 		for id := range resources {
 			if cdktest.At(t, resources, id, "Type") == "AWS::IAM::Policy" {

@@ -28,8 +28,8 @@ func TestTiming_demoCopyHasDurationAndBound(t *testing.T) {
 	}
 }
 
-// An Express child that runs past 5 minutes (copies slowed to 0.1 MiB/s:
-// 500 files of 4 MiB, 20 at a time, need 25 × 40 s) times out with
+// An Express child that runs past 5 minutes (copies slowed to 0.05 MiB/s:
+// a batch of 100 files of 4 MiB, 20 at a time, needs 5 × 80 s) times out with
 // States.Timeout at the 5-minute mark, and the export fails.
 func TestTiming_expressChildPastFiveMinutesTimesOut(t *testing.T) {
 	r := simulate(t, example(t, "express-timeout"))

@@ -45,7 +45,7 @@ func Example() {
 	fmt.Println("Aurora clusters:", count("AWS::RDS::DBCluster"))
 	fmt.Println("Lambda functions:", count("AWS::Lambda::Function"))
 	// Output:
-	// state machines: 3
+	// state machines: 4
 	// Aurora clusters: 1
 	// Lambda functions: 0
 }

@@ -49,11 +49,12 @@ func TestDestination_admitsExactlyTheSourceAccountsCopyRoles(t *testing.T) {
 	assert.Equal(t, []string{"s3:AbortMultipartUpload", "s3:PutObject"}, allows[0].Actions)
 	assert.Equal(t, []string{cdktest.Arn(bucket) + "/*"}, allows[0].Resources)
 	assert.Equal(t, map[string]any{"AWS": []any{"arn:aws:iam::111122223333:root", "arn:aws:iam::222233334444:root"}}, allows[0].Principal)
-	// exactly the two copy roles per region, no wildcard in the names
+	// exactly the three copy roles per region, no wildcard in the names
 	roles := func(account string) []any {
 		var out []any
 		for _, r := range []string{"ap-northeast-1", "eu-west-1"} {
-			out = append(out, "arn:aws:iam::"+account+":role/snapshotlake-copy-"+r, "arn:aws:iam::"+account+":role/snapshotlake-copy-multipart-"+r)
+			out = append(out, "arn:aws:iam::"+account+":role/snapshotlake-copy-"+r,
+				"arn:aws:iam::"+account+":role/snapshotlake-copy-table-"+r, "arn:aws:iam::"+account+":role/snapshotlake-copy-multipart-"+r)
 		}
 		return out
 	}

@@ -35,5 +35,5 @@ func Example_organization() {
 		}
 	}
 	// Output:
-	// [s3:PutObject s3:AbortMultipartUpload] map[ArnLike:map[aws:PrincipalArn:[map[Fn::Join:[ [arn: map[Ref:AWS::Partition] :iam::*:role/snapshotlake-copy-ap-northeast-1]]] map[Fn::Join:[ [arn: map[Ref:AWS::Partition] :iam::*:role/snapshotlake-copy-multipart-ap-northeast-1]]]]] StringEquals:map[aws:PrincipalOrgID:o-a1b2c3d4e5]]
+	// [s3:PutObject s3:AbortMultipartUpload] map[ArnLike:map[aws:PrincipalArn:[map[Fn::Join:[ [arn: map[Ref:AWS::Partition] :iam::*:role/snapshotlake-copy-ap-northeast-1]]] map[Fn::Join:[ [arn: map[Ref:AWS::Partition] :iam::*:role/snapshotlake-copy-table-ap-northeast-1]]] map[Fn::Join:[ [arn: map[Ref:AWS::Partition] :iam::*:role/snapshotlake-copy-multipart-ap-northeast-1]]]]] StringEquals:map[aws:PrincipalOrgID:o-a1b2c3d4e5]]
 }

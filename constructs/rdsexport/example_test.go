@@ -63,5 +63,6 @@ func Example_sourceAccount() {
 	// Unordered output:
 	// rule: [RDS DB Cluster Snapshot Event RDS DB Snapshot Event] [RDS-EVENT-0075 RDS-EVENT-0169 RDS-EVENT-0042 RDS-EVENT-0091]
 	// named role: snapshotlake-copy-
+	// named role: snapshotlake-copy-table-
 	// named role: snapshotlake-copy-multipart-
 }

@@ -18,12 +18,12 @@ import (
 const destKeyArn = "arn:aws:kms:ap-northeast-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 type fixture struct {
-	tpl                     cdktest.Template
-	copyID, multipartID     string
-	copyDef, multipartDef   map[string]any
-	states, multipartStates map[string]map[string]any
-	copyRole, multipartRole string
-	sourceBucket, sourceKey string
+	tpl                                  cdktest.Template
+	copyID, tableID, multipartID         string
+	copyDef, tableDef, multipartDef      map[string]any
+	states, tableStates, multipartStates map[string]map[string]any
+	copyRole, tableRole, multipartRole   string
+	sourceBucket, sourceKey              string
 }
 
 // load: GIVEN an S3Copy from a staging bucket with its key into another
@@ -44,7 +44,7 @@ var load = cdktest.Fixture(func() (f fixture, err error) {
 	}
 	f.tpl = cdktest.FromStack(stack)
 	ids := map[string]*string{
-		"S3Copy/StateMachine": &f.copyID, "S3Copy/Multipart/StateMachine": &f.multipartID,
+		"S3Copy/StateMachine": &f.copyID, "S3Copy/Table/StateMachine": &f.tableID, "S3Copy/Multipart/StateMachine": &f.multipartID,
 	}
 	for path, dst := range ids {
 		if *dst, err = f.tpl.StateMachineByPath(path); err != nil {
@@ -52,7 +52,10 @@ var load = cdktest.Fixture(func() (f fixture, err error) {
 		}
 	}
 	for typ, paths := range map[string]map[string]*string{
-		"AWS::IAM::Role":  {"S3Copy/StateMachine/Role": &f.copyRole, "S3Copy/Multipart/StateMachine/Role": &f.multipartRole},
+		"AWS::IAM::Role": {
+			"S3Copy/StateMachine/Role": &f.copyRole, "S3Copy/Table/StateMachine/Role": &f.tableRole,
+			"S3Copy/Multipart/StateMachine/Role": &f.multipartRole,
+		},
 		"AWS::S3::Bucket": {"ExportBucket": &f.sourceBucket},
 		"AWS::KMS::Key":   {"ExportKey": &f.sourceKey},
 	} {
@@ -65,16 +68,19 @@ var load = cdktest.Fixture(func() (f fixture, err error) {
 	if f.copyDef, err = f.tpl.Definition(f.copyID); err != nil {
 		return f, err
 	}
+	if f.tableDef, err = f.tpl.Definition(f.tableID); err != nil {
+		return f, err
+	}
 	if f.multipartDef, err = f.tpl.Definition(f.multipartID); err != nil {
 		return f, err
 	}
-	f.states, f.multipartStates = cdktest.States(f.copyDef), cdktest.States(f.multipartDef)
+	f.states, f.tableStates, f.multipartStates = cdktest.States(f.copyDef), cdktest.States(f.tableDef), cdktest.States(f.multipartDef)
 	return f, nil
 })
 
 func TestStateMachines_areJSONataStandardTracedLoggedWithTimeout(t *testing.T) {
 	f := load(t)
-	for _, id := range []string{f.copyID, f.multipartID} {
+	for _, id := range []string{f.copyID, f.tableID, f.multipartID} {
 		props := f.tpl.Props(id)
 		def, err := f.tpl.Definition(id)
 		require.NoError(t, err)
@@ -89,44 +95,74 @@ func TestStateMachines_areJSONataStandardTracedLoggedWithTimeout(t *testing.T) {
 	}
 }
 
-func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
+func TestDefinition_listsTablesAndCopiesEachInItsOwnExecution(t *testing.T) {
 	f := load(t)
-	// THEN the run goes: check input → plan → data → (large) → markers and metadata → table manifest → done
+	// THEN the copy goes: check input → plan → list databases → (empty?) → copy tables → export files → done
 	assert.Equal(t, "Check input", f.copyDef["StartAt"])
 	assert.Equal(t, "Plan copy", f.states["Check input"]["Default"])
-	assert.Equal(t, "Copy data files", f.states["Plan copy"]["Next"])
-	assert.Equal(t, "Anything exported?", f.states["Copy data files"]["Next"])
-	assert.Equal(t, "Any large files?", f.states["Anything exported?"]["Default"])
-	assert.Equal(t, "Write markers and metadata", f.states["Any large files?"]["Default"])
-	assert.Equal(t, "Copy large files", cdktest.At(t, f.states["Any large files?"]["Choices"], 0, "Next"))
-	assert.Equal(t, "Write markers and metadata", f.states["Copy large files"]["Next"])
-	assert.Equal(t, "List databases", f.states["Write markers and metadata"]["Next"])
+	assert.Equal(t, "List databases", f.states["Plan copy"]["Next"])
 	assert.Equal(t, "More databases?", f.states["List databases"]["Next"])
-	assert.Equal(t, "Write table manifest", f.states["More databases?"]["Default"])
-	assert.Equal(t, "Copied", f.states["Write table manifest"]["Next"])
+	assert.Equal(t, "Anything exported?", f.states["More databases?"]["Default"])
+	assert.Equal(t, "Export empty", cdktest.At(t, f.states["Anything exported?"]["Choices"], 0, "Next"))
+	assert.Equal(t, "Copy tables", f.states["Anything exported?"]["Default"])
+	assert.Equal(t, "Start export files", f.states["Copy tables"]["Next"])
+	assert.Equal(t, "Copied", f.states["More export files?"]["Default"])
 	// AND every constant setting reaches the expressions through $settings, not their text
 	settings := cdktest.As[map[string]any](t, f.states["Check input"]["Assign"], "settings")
 	assert.EqualValues(t, 256<<20, settings["multipartThresholdBytes"])
 	assert.Equal(t, "partition_datetime", settings["partitionKey"])
 	assert.Equal(t, "_export_metadata", settings["metadataFolder"])
+	// the table machine assigns the same settings for its own expressions
+	assert.Equal(t, settings, cdktest.At(t, f.tableStates["Start table copy"]["Assign"], "settings"))
 
+	// AND each database folder is a Standard child, which copies the tables
+	// of each page at once, each by a .sync execution of the table machine,
+	// before it writes that page of the manifest
+	tables := f.states["Copy tables"]
+	assert.Equal(t, map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, cdktest.At(t, tables["ItemProcessor"], "ProcessorConfig"))
+	assert.EqualValues(t, 10, tables["MaxConcurrency"])
+	assert.Equal(t, "Copy tables on page", cdktest.At(t, f.states["Any tables on page?"]["Choices"], 0, "Next"))
+	page := f.states["Copy tables on page"]
+	assert.Equal(t, map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, cdktest.At(t, page["ItemProcessor"], "ProcessorConfig"))
+	assert.EqualValues(t, 40, page["MaxConcurrency"])
+	assert.Equal(t, "{% $found %}", page["Items"])
+	assert.Equal(t, "Write manifest page", page["Next"])
+	assert.Equal(t, "arn:aws:states:::states:startExecution.sync:2", f.states["Copy table"]["Resource"])
+	assert.Equal(t, cdktest.Ref(f.tableID), cdktest.At(t, f.states["Copy table"]["Arguments"], "StateMachineArn"))
+
+	// AND a table goes: data → (large) → markers → done, each pass over its own folder
+	assert.Equal(t, "Start table copy", f.tableDef["StartAt"])
+	ts := f.tableStates
+	assert.Equal(t, "Copy data files", ts["Start table copy"]["Next"])
+	assert.Equal(t, "Any large files?", ts["Copy data files"]["Next"])
+	assert.Equal(t, "Write markers", ts["Any large files?"]["Default"])
+	assert.Equal(t, "Copy large files", cdktest.At(t, ts["Any large files?"]["Choices"], 0, "Next"))
+	assert.Equal(t, "Write markers", ts["Copy large files"]["Next"])
+	assert.Equal(t, "Table copied", ts["Write markers"]["Next"])
 	for name, want := range map[string]string{
-		"Copy data files": "EXPRESS", "Copy large files": "STANDARD", "Write markers and metadata": "EXPRESS",
+		"Copy data files": "EXPRESS", "Copy large files": "STANDARD", "Write markers": "EXPRESS",
 	} {
-		m := f.states[name]
+		m := ts[name]
 		proc := cdktest.As[map[string]any](t, m["ItemProcessor"], "ProcessorConfig")
 		assert.Equal(t, map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": want}, proc, name)
-		assert.Equal(t, map[string]any{
-			"Resource":  "arn:aws:states:::s3:listObjectsV2",
-			"Arguments": map[string]any{"Bucket": cdktest.Ref(f.sourceBucket), "Prefix": "{% $plan.exportRoot %}"},
-		}, m["ItemReader"], name)
 		batcher := m["ItemBatcher"].(map[string]any)
+		switch name {
+		case "Write markers":
+			// the markers the data pass met: the table is listed once
+			assert.NotContains(t, m, "ItemReader", name)
+			assert.Equal(t, "{% $dataPass.markers %}", m["Items"], name)
+		default:
+			assert.Equal(t, map[string]any{
+				"Resource":  "arn:aws:states:::s3:listObjectsV2",
+				"Arguments": map[string]any{"Bucket": cdktest.Ref(f.sourceBucket), "Prefix": "{% $table %}"},
+			}, m["ItemReader"], name)
+		}
 		if name == "Copy large files" {
 			// sized from the data pass's totals (large_batch.jsonata), reading the batch size from $settings
 			assert.Contains(t, batcher["MaxItemsPerBatch"], "$dataPass.largeFiles", name)
-			assert.EqualValues(t, 500, settings["itemsPerBatch"])
+			assert.EqualValues(t, 100, settings["itemsPerBatch"])
 		} else {
-			assert.EqualValues(t, 500, batcher["MaxItemsPerBatch"], name)
+			assert.EqualValues(t, 100, batcher["MaxItemsPerBatch"], name)
 		}
 		assert.EqualValues(t, 96<<10, batcher["MaxInputBytesPerBatch"], name)
 		assert.EqualValues(t, s3copy.DefaultMaxConcurrency, m["MaxConcurrency"], name)
@@ -134,17 +170,25 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 		assert.NotContains(t, m, "ToleratedFailurePercentage", name)
 		assert.NotContains(t, m, "ToleratedFailureCount", name)
 	}
-	// AND no inline Map iterates in the parent: every inline Map lives inside
-	// a Distributed Map's children or the multipart machine
-	for name, st := range f.copyDef["States"].(map[string]any) {
-		if st.(map[string]any)["Type"] == "Map" {
-			mode := cdktest.At(t, st, "ItemProcessor", "ProcessorConfig", "Mode")
-			assert.Equal(t, "DISTRIBUTED", mode, "top-level Map %q must be distributed", name)
+	// AND no inline Map iterates in a Standard execution's own history:
+	// every inline Map lives inside a Distributed Map's children or the
+	// multipart machine
+	for _, def := range []map[string]any{f.copyDef, f.tableDef} {
+		for name, st := range def["States"].(map[string]any) {
+			if st.(map[string]any)["Type"] == "Map" {
+				mode := cdktest.At(t, st, "ItemProcessor", "ProcessorConfig", "Mode")
+				assert.Equal(t, "DISTRIBUTED", mode, "top-level Map %q must be distributed", name)
+			}
 		}
 	}
 	// AND each child classifies its batch once, first
 	for name, first := range map[string]string{
-		"Copy data files": "Classify data batch", "Copy large files": "Classify large batch", "Write markers and metadata": "Classify marker batch",
+		"Copy data files": "Classify data batch", "Copy large files": "Classify large batch", "Write markers": "Classify marker batch",
+	} {
+		assert.Equal(t, first, cdktest.At(t, ts[name]["ItemProcessor"], "StartAt"), name)
+	}
+	for name, first := range map[string]string{
+		"Copy export files": "Classify export file batch", "Copy database files": "Classify database file batch",
 	} {
 		assert.Equal(t, first, cdktest.At(t, f.states[name]["ItemProcessor"], "StartAt"), name)
 	}
@@ -152,8 +196,11 @@ func TestDefinition_copiesDataThenLargeFilesThenMarkers(t *testing.T) {
 
 func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 	f := load(t)
-	for _, name := range []string{"Copy data file", "Copy marker"} {
-		st := f.states[name]
+	for _, name := range []string{"Copy data file", "Copy marker", "Copy export file", "Copy database file"} {
+		st := f.tableStates[name]
+		if st == nil {
+			st = f.states[name]
+		}
 		assert.Equal(t, "arn:aws:states:::aws-sdk:s3:copyObject", st["Resource"], name)
 		args := st["Arguments"].(map[string]any)
 		assert.Equal(t, "analytics-bucket", args["Bucket"], name)
@@ -164,10 +211,14 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 		retry := cdktest.As[map[string]any](t, st["Retry"], 0)
 		assert.Equal(t, []any{"S3.S3Exception", "S3.SdkClientException"}, retry["ErrorEquals"], name)
 		assert.NotContains(t, st, "Catch", "a failed copy must fail the run, not be swallowed")
-		assert.EqualValues(t, 20, f.states[map[string]string{"Copy data file": "Copy each data file", "Copy marker": "Copy each marker"}[name]]["MaxConcurrency"], name)
 	}
-	for _, name := range []string{"Copy data file", "Copy marker", "Start upload", "Copy part", "Complete upload", "Abort upload"} {
+	assert.EqualValues(t, 20, f.tableStates["Copy each data file"]["MaxConcurrency"])
+	assert.EqualValues(t, 20, f.tableStates["Copy each marker"]["MaxConcurrency"])
+	for _, name := range []string{"Copy data file", "Copy marker", "Copy export file", "Start upload", "Copy part", "Complete upload", "Abort upload"} {
 		st := f.states[name]
+		if st == nil {
+			st = f.tableStates[name]
+		}
 		if st == nil {
 			st = f.multipartStates[name]
 		}
@@ -178,12 +229,12 @@ func TestDefinition_copyTasksWriteEncryptedToDestination(t *testing.T) {
 	assert.Equal(t, "analytics-bucket", cdktest.At(t, page["Arguments"], "Bucket"))
 	assert.Equal(t, destKeyArn, cdktest.At(t, page["Arguments"], "SsekmsKeyId"))
 	assert.Equal(t, "444455556666", cdktest.At(t, page["Arguments"], "ExpectedBucketOwner"))
-	for _, name := range []string{"List databases", "List tables"} {
+	for _, name := range []string{"List databases", "List tables", "List export files"} {
 		assert.Equal(t, "arn:aws:states:::aws-sdk:s3:listObjectsV2", f.states[name]["Resource"], name)
 		assert.Contains(t, f.states[name]["Arguments"], "'Delimiter': '/'", name)
 	}
-	assert.Equal(t, "arn:aws:states:::states:startExecution.sync:2", f.states["Copy large file"]["Resource"])
-	assert.Equal(t, cdktest.Ref(f.multipartID), cdktest.At(t, f.states["Copy large file"]["Arguments"], "StateMachineArn"))
+	assert.Equal(t, "arn:aws:states:::states:startExecution.sync:2", f.tableStates["Copy large file"]["Resource"])
+	assert.Equal(t, cdktest.Ref(f.multipartID), cdktest.At(t, f.tableStates["Copy large file"]["Arguments"], "StateMachineArn"))
 }
 
 func TestMultipart_abortsOnFailure(t *testing.T) {
@@ -226,6 +277,7 @@ func TestIAM_readsSourceWritesDestinationOnly(t *testing.T) {
 	destObjects := "arn:aws:s3:::analytics-bucket/*"
 	for role, extra := range map[string][]string{
 		f.copyRole:      {"s3:PutObject"},
+		f.tableRole:     {"s3:PutObject"},
 		f.multipartRole: {"s3:AbortMultipartUpload", "s3:PutObject"},
 	} {
 		sts := f.tpl.RoleStatements(role)
@@ -239,8 +291,9 @@ func TestIAM_readsSourceWritesDestinationOnly(t *testing.T) {
 			assert.NotEqual(t, "kms:*", a)
 		}
 	}
-	// AND only the copy state machine lists the source, for the ItemReader
+	// AND only the copy (its folders) and table (ItemReader) machines list the source
 	assert.Equal(t, []string{"s3:ListBucket"}, cdktest.ActionsOn(f.tpl.RoleStatements(f.copyRole), cdktest.Arn(f.sourceBucket)))
+	assert.Equal(t, []string{"s3:ListBucket"}, cdktest.ActionsOn(f.tpl.RoleStatements(f.tableRole), cdktest.Arn(f.sourceBucket)))
 	assert.Empty(t, cdktest.ActionsOn(f.tpl.RoleStatements(f.multipartRole), cdktest.Arn(f.sourceBucket)))
 	assert.Empty(t, f.tpl.OfType("AWS::Lambda::Function"))
 }
