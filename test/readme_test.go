@@ -51,7 +51,7 @@ func TestReadme_architectureDiagramMatchesTheSynthesizedDefinitions(t *testing.T
 		t.Fatalf("docgen.Context %v differs from exampleContext %v: keep them equal", docgen.Context, exampleContext)
 	}
 	w := wiring(t, docgen.SourceStack)
-	want, err := docgen.DiagramSection(synth(t), docgen.Machines{Export: w.ExportMachine, Copy: w.CopyMachine, Multipart: w.MultipartMachine})
+	want, err := docgen.DiagramSection(synth(t), docgen.Machines{Export: w.ExportMachine, Copy: w.CopyMachine, Table: w.TableMachine, Multipart: w.MultipartMachine})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func run(check bool) error {
 		return err
 	}
 	w := app.Wiring[docgen.SourceStack]
-	blocks, err := docgen.Generate(".", app.Templates, docgen.Machines{Export: w.ExportMachine, Copy: w.CopyMachine, Multipart: w.MultipartMachine})
+	blocks, err := docgen.Generate(".", app.Templates, docgen.Machines{Export: w.ExportMachine, Copy: w.CopyMachine, Table: w.TableMachine, Multipart: w.MultipartMachine})
 	if err != nil {
 		return err
 	}

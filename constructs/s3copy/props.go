@@ -48,10 +48,11 @@ type Props struct {
 	// Default: "[Y0001][M01][D01]T[H01][m01][s01]Z" (e.g. 20261124T030405Z).
 	PartitionValuePicture string
 	// MaxConcurrency is the number of child executions a Distributed Map runs
-	// at once. Default: 250.
+	// at once; each table is copied by its own Distributed Maps, so this
+	// bounds the copies into one table's prefix. Default: 50.
 	MaxConcurrency int
 	// ItemsPerBatch is the number of objects one child execution copies.
-	// Default: 500.
+	// Default: 100.
 	ItemsPerBatch int
 	// MultipartThresholdBytes is the size above which an object is copied by a
 	// multipart copy in its own Standard execution instead of a CopyObject in
@@ -76,15 +77,19 @@ const (
 	DefaultPartitionKey          = "partition_datetime"
 	DefaultPartitionValuePicture = "[Y0001][M01][D01]T[H01][m01][s01]Z"
 	DefaultMetadataPrefix        = "_export_metadata"
-	// DefaultMaxConcurrency bounds the copies in flight (250 children × 20)
-	// to about 10 times what saturates one S3 prefix (3,500 writes/s × 0.14 s
-	// per 4 MiB copy ≈ 490, package simulator/timing), which the Retry of
-	// the copies absorbs; 1,000 children × 40 (the earlier defaults) put
-	// 40,000 copies on a single hot table's prefix (README "Copy at S3's speed").
+	// DefaultMaxConcurrency bounds the copies in flight into one table's
+	// prefix (50 children × 20) to about twice what saturates it (3,500
+	// writes/s × 0.14 s per 4 MiB copy ≈ 490, package simulator/timing):
+	// enough to keep it busy while some copies wait out SlowDown, few enough
+	// that 20 tables copied at once (20 prefixes) stay near S3's bound.
+	// 1,000 children × 40 (the first defaults) put 40,000 copies on one hot
+	// table's prefix; 250 × 20, the next, 5,000 (README "Copy at S3's speed").
 	DefaultMaxConcurrency = 50
-	DefaultItemsPerBatch  = 100
+	// DefaultItemsPerBatch makes a table of 5,000 objects 50 children, which
+	// saturate its prefix; 500 made it 10 (3.5 s of copies each), far below.
+	DefaultItemsPerBatch = 100
 	// DefaultMultipartThresholdBytes keeps an Express child's batch well inside
-	// Express's 5 minutes: 500 files of up to 256 MiB, 20 at a time (67 s at
+	// Express's 5 minutes: 100 files of up to 256 MiB, 20 at a time (13 s at
 	// the timing model's 100 MiB/s a copy).
 	DefaultMultipartThresholdBytes = 256 << 20
 

@@ -16,7 +16,7 @@ const SourceStack = "SnapshotLakeSource"
 // Machines are the logical ids of the state machines the diagram draws,
 // taken from the stack's typed handles (sim.Wiring).
 type Machines struct {
-	Export, Copy, Multipart string
+	Export, Copy, Table, Multipart string
 }
 
 // machineSpec is a drawn state machine: its key, logical id and title.
@@ -24,13 +24,19 @@ type machineSpec struct {
 	key, id, title string
 }
 
-// drawnMachines are the state machines of the diagram, in drawing order.
+// drawn are the state machines of the diagram, in drawing order; a
+// template without a table copy machine (Table "") draws the other three.
 func (m Machines) drawn() []machineSpec {
-	return []machineSpec{
+	specs := []machineSpec{
 		{"export", m.Export, "Export state machine"},
 		{"copy", m.Copy, "Copy state machine"},
+		{"table", m.Table, "Table copy state machine"},
 		{"multipart", m.Multipart, "Multipart state machine"},
 	}
+	if m.Table == "" {
+		specs = append(specs[:2], specs[3])
+	}
+	return specs
 }
 
 // Ids of the nodes that are not states.
@@ -46,7 +52,7 @@ const (
 // Diagram draws the Mermaid flowchart of the source stack's template tpl
 // (as synthesized, CloudFormation intrinsics included): the accounts, the
 // EventBridge rule, RDS's export into the staging bucket, every state of
-// the export, copy and multipart state machines with their transitions
+// the export, copy, table copy and multipart state machines with their transitions
 // (Next, Default, Choices, Catch), each Map as a subgraph of its child
 // states, the executions one state machine starts of another, and the
 // copies into the destination bucket. It returns the flowchart without a
