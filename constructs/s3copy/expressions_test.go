@@ -262,6 +262,40 @@ func TestListArguments_sendAContinuationTokenOnlyWhenThereIsOne(t *testing.T) {
 	tables := evaluate(t, listTablesExpr, map[string]any{"job": job})
 	assert.Equal(t, map[string]any{"Bucket": "export-bucket", "Prefix": exportID + "/postgres/", "Delimiter": "/"}, tables)
 	assert.Equal(t, "t2", evaluate(t, listTablesExpr, map[string]any{"job": job, "tablesToken": "t2"}).(map[string]any)["ContinuationToken"])
+
+	files := evaluate(t, listExportFilesExpr, map[string]any{"plan": p, "filesToken": nil})
+	assert.Equal(t, map[string]any{"Bucket": "export-bucket", "Prefix": exportID + "/", "Delimiter": "/"}, files)
+	assert.Equal(t, "f2", evaluate(t, listExportFilesExpr, map[string]any{"plan": p, "filesToken": "f2"}).(map[string]any)["ContinuationToken"])
+}
+
+// A data child reports its large files and, when its batch held _SUCCESS
+// markers, their keys below the table folder; the data pass's totals
+// gather them, so the markers pass needs no listing of its own.
+func TestDataChildOutputAndTotals_carryTheMarkersOfTheTable(t *testing.T) {
+	p := planFor(t, "exports", defaultSettings)
+	root := p["exportRoot"].(string)
+	classified := func(keys ...string) any {
+		var items []any
+		for _, k := range keys {
+			items = append(items, map[string]any{"Key": root + k, "Size": 1.0})
+		}
+		items = append(items, map[string]any{"Key": root + "db/public.t/2/big.parquet", "Size": float64(1 << 30)})
+		return evaluate(t, classifyExpr, states(map[string]any{
+			"Items": items, "BatchInput": map[string]any{"plan": p, "kinds": []any{"data", "large", "marker"}},
+		}))
+	}
+	plain := evaluate(t, dataChildOutputExpr, map[string]any{"plan": p, "states": map[string]any{"input": classified("db/public.t/1/a.parquet")}})
+	assert.EqualValues(t, 1, plain, "no marker: just the number of large files")
+	marked := evaluate(t, dataChildOutputExpr, map[string]any{"plan": p, "states": map[string]any{"input": classified(
+		"db/public.t/1/a.parquet", "db/public.t/1/_SUCCESS", "db/public.t/_SUCCESS", "db/public.t/2/x/_SUCCESS")}})
+	assert.Equal(t, map[string]any{"l": 1.0, "m": []any{"1/_SUCCESS", "_SUCCESS", "2/x/_SUCCESS"}}, marked)
+
+	totals := evaluate(t, dataPassTotalsExpr, states(nil))
+	assert.Equal(t, map[string]any{"batches": 0.0, "largeFiles": 0.0, "markers": []any{}}, totals.(map[string]any), "no batch")
+	totals = evaluate(t, dataPassTotalsExpr, map[string]any{"states": map[string]any{"result": []any{0.0, plain, marked, 2.0}}})
+	assert.Equal(t, map[string]any{"batches": 4.0, "largeFiles": 4.0, "markers": []any{"1/_SUCCESS", "_SUCCESS", "2/x/_SUCCESS"}}, totals)
+	one := evaluate(t, dataPassTotalsExpr, map[string]any{"states": map[string]any{"result": []any{map[string]any{"l": 0.0, "m": []any{"1/_SUCCESS"}}}}})
+	assert.Equal(t, []any{"1/_SUCCESS"}, one.(map[string]any)["markers"], "one marker stays a list")
 }
 
 func TestManifestPage_listsEachTableFolderWithItsDestinationPrefix(t *testing.T) {
