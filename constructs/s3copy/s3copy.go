@@ -288,6 +288,12 @@ func copyTables(scope constructs.Construct, s *settings, table sfn.IStateMachine
 		Output:       sfnkit.Expr(`$states.result.Output`),
 	})
 	copyTable.AddRetry(sfnkit.Retry(sfnkit.Backoff{Interval: 5 * time.Second, MaxAttempts: 6}, sfnkit.StartExecutionErrors()...))
+	// A Distributed Map inside a Distributed Map's Standard child: an
+	// execution of that shape, recorded on AWS on 2024-12-13, succeeded with
+	// the inner Map's results (localstack/localstack,
+	// tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json,
+	// test_map_state_nested_config_distributed). The table's own Maps run in
+	// its own execution (.sync), so no Map is nested deeper than that.
 	copyPage := sfn.DistributedMap_Jsonata(scope, jsii.String("Copy tables on page"), &sfn.DistributedMapJsonataProps{
 		Items:               sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(`$found`))),
 		JsonataItemSelector: sfnkit.ExprPtr(`{'plan': $job.plan, 'table': $states.context.Map.Item.Value}`),
