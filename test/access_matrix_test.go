@@ -173,8 +173,9 @@ func TestAccessMatrix_crossAccountExample(t *testing.T) {
 		t.Fatalf("no role named %s", name)
 		return ""
 	}
-	copyName, multipartName := "snapshotlake-copy-"+region, "snapshotlake-copy-multipart-"+region
+	copyName, tableName, multipartName := "snapshotlake-copy-"+region, "snapshotlake-copy-table-"+region, "snapshotlake-copy-multipart-"+region
 	copyRole := m.rolePolicies(src, roleByName(src, copyName))
+	tableRole := m.rolePolicies(src, roleByName(src, tableName))
 	multipartRole := m.rolePolicies(src, roleByName(src, multipartName))
 	transferID, err := m.dest.ByPath("AWS::IAM::Role", "Destination/TransferRole")
 	require.NoError(t, err)
@@ -186,6 +187,9 @@ func TestAccessMatrix_crossAccountExample(t *testing.T) {
 	reqs := []request{
 		// the copy roles write over TLS, and only write
 		{"copy role writes an object", arn(srcAccount, copyName), copyRole, "s3:PutObject", object, m.bucketPolicy, true, false, allowed},
+		{"table role writes an object", arn(srcAccount, tableName), tableRole, "s3:PutObject", object, m.bucketPolicy, true, false, allowed},
+		{"table role encrypts through S3", arn(srcAccount, tableName), tableRole, "kms:GenerateDataKey", m.keyArn, m.keyPolicy, true, true, allowed},
+		{"table role lists", arn(srcAccount, tableName), tableRole, "s3:ListBucket", m.bucketArn, m.bucketPolicy, true, false, implicit},
 		{"multipart role writes an object", arn(srcAccount, multipartName), multipartRole, "s3:PutObject", object, m.bucketPolicy, true, false, allowed},
 		{"multipart role aborts an upload", arn(srcAccount, multipartName), multipartRole, "s3:AbortMultipartUpload", object, m.bucketPolicy, true, false, allowed},
 		{"copy role without TLS", arn(srcAccount, copyName), copyRole, "s3:PutObject", object, m.bucketPolicy, false, false, denied},

@@ -118,8 +118,8 @@ func useProjectNode() {
 // literals) of its buckets and keys.
 type Wiring struct {
 	ExportMachine, CopyMachine, TableMachine, MultipartMachine string
-	ExportBucket, ExportKeyArn                   any
-	DestinationBucket                            any
+	ExportBucket, ExportKeyArn                                 any
+	DestinationBucket                                          any
 	// DestinationKeyArn is nil when copies take the bucket's default encryption.
 	DestinationKeyArn any
 	// DestinationAccount owns the destination bucket; "" for the stack's own.
