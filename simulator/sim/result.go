@@ -107,6 +107,9 @@ type Figures struct {
 	// CopiesPerChild is how many objects each child copies at once (0 for
 	// the seed's design, which has no children).
 	CopiesPerChild int `json:"copiesPerChild,omitempty"`
+	// ListRequests is the run's ListObjectsV2 calls (folder listings and
+	// ItemReader pages), billed as S3 LIST requests.
+	ListRequests int `json:"listRequests"`
 }
 
 func (r *Run) result(runs []*asl.Execution, sum asl.Summary, machines map[string]machine, calls map[string]int, exportIDs []string) Result {

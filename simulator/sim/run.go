@@ -169,6 +169,7 @@ func Execute(ctx context.Context, app *App, sc Scenario, opts Options) (*Run, er
 	r.Result = r.result(runs, exec.Summary(), machines, calls.snapshot(), calls.exportTaskIDs())
 	r.Result.Figures.CopyConcurrency = wiring.CopyConcurrency
 	r.Result.Figures.CopiesPerChild = wiring.CopiesPerChild
+	r.Result.Figures.ListRequests = r.Result.Calls["s3:listObjectsV2"]
 	r.Result.Events = []Event{}
 	for _, e := range r.Events.Events() {
 		r.Result.Events = append(r.Result.Events, Event{Bus: e.Bus, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail})
