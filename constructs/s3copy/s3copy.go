@@ -389,29 +389,53 @@ func copyExportFiles(scope constructs.Construct, s *settings, next sfn.IChainabl
 // most 1,000 objects) whose Express children copy them as metadata; the
 // count is added to variable. noun names its states.
 func filesPass(scope constructs.Construct, s *settings, name, items, plan, noun, variable string) sfn.DistributedMap {
-	m := sfn.DistributedMap_Jsonata(scope, jsii.String(name), &sfn.DistributedMapJsonataProps{
-		Items: sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(items))),
+	return listedPass(scope, s, listed{
+		name: name, noun: noun, items: items, plan: plan, kinds: []string{"metadata"},
+		assign: map[string]interface{}{variable: sfnkit.Expr("$" + variable + ` + $sum($append([], $states.result))`)},
+	})
+}
+
+// listed describes a Distributed Map over objects already listed (Items,
+// not an ItemReader) whose Express children copy the given kinds.
+type listed struct {
+	name, noun string // the Map's name; its child states are "Classify <noun> batch", "Copy each <noun>", "Copy <noun>"
+	items      string // JSONata: the objects, or what selector turns into {Key, Size}
+	selector   string // JSONata ItemSelector; "" for none
+	plan       string // JSONata: the plan the children receive
+	kinds      []string
+	assign     map[string]interface{}
+}
+
+func listedPass(scope constructs.Construct, s *settings, l listed) sfn.DistributedMap {
+	var selector *string
+	if l.selector != "" {
+		selector = sfnkit.ExprPtr(l.selector)
+	}
+	m := sfn.DistributedMap_Jsonata(scope, jsii.String(l.name), &sfn.DistributedMapJsonataProps{
+		Items:               sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(l.items))),
+		JsonataItemSelector: selector,
 		ItemBatcher: sfn.NewItemBatcher(&sfn.ItemBatcherProps{
 			MaxItemsPerBatch:      jsii.Number(float64(s.ItemsPerBatch)),
 			MaxInputBytesPerBatch: jsii.Number(maxBatchBytes),
-			BatchInput:            &map[string]interface{}{"plan": sfnkit.Expr(plan), "kinds": []string{"metadata"}},
+			BatchInput:            &map[string]interface{}{"plan": sfnkit.Expr(l.plan), "kinds": l.kinds},
 		}),
 		MapExecutionType:           sfn.StateMachineType_EXPRESS,
 		MaxConcurrency:             jsii.Number(float64(s.MaxConcurrency)),
 		ToleratedFailurePercentage: jsii.Number(0),
-		Assign:                     &map[string]interface{}{variable: sfnkit.Expr("$" + variable + ` + $sum($append([], $states.result))`)},
+		Assign:                     &l.assign,
 		Outputs:                    sfnkit.Expr("$states.input"),
 	})
-	m.ItemProcessor(copyEach(scope, s, "Classify "+noun+" batch", "Copy each "+noun, "Copy "+noun, `$append([], $states.input)`,
+	m.ItemProcessor(copyEach(scope, s, "Classify "+l.noun+" batch", "Copy each "+l.noun, "Copy "+l.noun, `$append([], $states.input)`,
 		`$count($states.result)`), nil)
 	return m
 }
 
 // tableDefinition is the table copy state machine: the copy of one table
 // folder ($states.input.table, a source key prefix), in three Distributed
-// Maps over it, each listing the folder with its own ItemReader: data files,
-// then large files (multipart), then the _SUCCESS markers, only after all
-// of the table's data is in place.
+// Maps: data files (an ItemReader over the folder), then large files
+// (multipart; the folder listed again, only when there are any), then the
+// _SUCCESS markers the data pass met, only after all of the table's data
+// is in place.
 func tableDefinition(scope constructs.Construct, s *settings, multipart sfn.IStateMachine) sfn.IChainable {
 	start := sfn.Pass_Jsonata(scope, jsii.String("Start table copy"), &sfn.PassJsonataProps{
 		Comment: jsii.String("Also assigns the construct's settings, so that every expression is a constant"),
@@ -421,9 +445,9 @@ func tableDefinition(scope constructs.Construct, s *settings, multipart sfn.ISta
 			"table":    sfnkit.Expr("$states.input.table"),
 		},
 	})
-	// Each child returns one small number, so a Map's gathered result grows
-	// by a few bytes per batch (see README "Limits": about 131,000 batches fit
-	// in the 256 KiB a Map result may hold) and never with the table's size.
+	// Each child returns one small number, and the keys of the markers its
+	// batch held (data_child_output.jsonata), so a Map's gathered result
+	// grows by a few bytes per batch (README "Limits").
 	itemsPerBatch := jsii.Number(float64(s.ItemsPerBatch))
 	dataPass := distributedPass(scope, s, "Copy data files", []string{"data", "large", "marker"}, itemsPerBatch, sfn.StateMachineType_EXPRESS,
 		copyEach(scope, s, "Classify data batch", "Copy each data file", "Copy data file", `$append([], $states.input[kind = 'data'])`,
@@ -436,22 +460,12 @@ func tableDefinition(scope constructs.Construct, s *settings, multipart sfn.ISta
 		multipartEach(scope, s, multipart),
 		`{'copied': $sum($append([], $states.result))}`, "largePass")
 	// The markers the data pass met, so the table is listed once.
-	markerPass := sfn.DistributedMap_Jsonata(scope, jsii.String("Write markers"), &sfn.DistributedMapJsonataProps{
-		Items:               sfn.ProvideItems_Jsonata(jsii.String(sfnkit.Expr(`$dataPass.markers`))),
-		JsonataItemSelector: sfnkit.ExprPtr(`{'Key': $table & $states.context.Map.Item.Value, 'Size': 0}`),
-		ItemBatcher: sfn.NewItemBatcher(&sfn.ItemBatcherProps{
-			MaxItemsPerBatch:      itemsPerBatch,
-			MaxInputBytesPerBatch: jsii.Number(maxBatchBytes),
-			BatchInput:            &map[string]interface{}{"plan": sfnkit.Expr("$plan"), "kinds": []string{"marker"}},
-		}),
-		MapExecutionType:           sfn.StateMachineType_EXPRESS,
-		MaxConcurrency:             jsii.Number(float64(s.MaxConcurrency)),
-		ToleratedFailurePercentage: jsii.Number(0),
-		Assign:                     &map[string]interface{}{"markerPass": sfnkit.Expr(`{'copied': $sum($append([], $states.result))}`)},
-		Outputs:                    sfnkit.Expr("$states.input"),
+	markerPass := listedPass(scope, s, listed{
+		name: "Write markers", noun: "marker", items: `$dataPass.markers`,
+		selector: `{'Key': $table & $states.context.Map.Item.Value, 'Size': 0}`,
+		plan:     "$plan", kinds: []string{"marker"},
+		assign: map[string]interface{}{"markerPass": sfnkit.Expr(`{'copied': $sum($append([], $states.result))}`)},
 	})
-	markerPass.ItemProcessor(copyEach(scope, s, "Classify marker batch", "Copy each marker", "Copy marker", `$append([], $states.input)`,
-		`$count($states.result)`), nil)
 	done := sfn.Succeed_Jsonata(scope, jsii.String("Table copied"), &sfn.SucceedJsonataProps{
 		Outputs: sfnkit.Expr(`{'batches': $dataPass.batches, 'largeFiles': $dataPass.largeFiles, 'markers': $markerPass.copied}`),
 	})

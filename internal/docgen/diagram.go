@@ -27,16 +27,11 @@ type machineSpec struct {
 // drawn are the state machines of the diagram, in drawing order; a
 // template without a table copy machine (Table "") draws the other three.
 func (m Machines) drawn() []machineSpec {
-	specs := []machineSpec{
-		{"export", m.Export, "Export state machine"},
-		{"copy", m.Copy, "Copy state machine"},
-		{"table", m.Table, "Table copy state machine"},
-		{"multipart", m.Multipart, "Multipart state machine"},
+	specs := []machineSpec{{"export", m.Export, "Export state machine"}, {"copy", m.Copy, "Copy state machine"}}
+	if m.Table != "" {
+		specs = append(specs, machineSpec{"table", m.Table, "Table copy state machine"})
 	}
-	if m.Table == "" {
-		specs = append(specs[:2], specs[3])
-	}
-	return specs
+	return append(specs, machineSpec{"multipart", m.Multipart, "Multipart state machine"})
 }
 
 // Ids of the nodes that are not states.

@@ -113,14 +113,13 @@ type CostExample struct {
 // database costs with the figures of a run.
 func WriteCost(w io.Writer, c Comparison, ex CostExample) {
 	f := c.Ours
-	listRequests := f.ListRequests
 	rows := []struct {
 		item, basis string
 		usd         float64
 	}{
 		{"RDS snapshot export", fmt.Sprintf("%d GB × $%.3f", ex.SnapshotGB, PricePerExportGB), float64(ex.SnapshotGB) * PricePerExportGB},
 		{"S3 CopyObject / multipart requests", fmt.Sprintf("%d × $%.4f per 1,000", f.CopiedObjects, PricePerS3CopyRequest*1000), float64(f.CopiedObjects) * PricePerS3CopyRequest},
-		{"S3 ListObjectsV2 (folders and ItemReader)", fmt.Sprintf("%d × $%.4f per 1,000", listRequests, PricePerS3CopyRequest*1000), float64(listRequests) * PricePerS3CopyRequest},
+		{"S3 ListObjectsV2 (folders and ItemReader)", fmt.Sprintf("%d × $%.4f per 1,000", f.ListRequests, PricePerS3CopyRequest*1000), float64(f.ListRequests) * PricePerS3CopyRequest},
 		{"Step Functions Standard transitions", fmt.Sprintf("%d × $%.3f per 1,000", f.StandardTransitions, PricePerStandardTransition*1000), float64(f.StandardTransitions) * PricePerStandardTransition},
 		{"Step Functions Express requests", fmt.Sprintf("%d × $%.2f per million", f.ExpressRequests, PricePerExpressRequest*1e6), float64(f.ExpressRequests) * PricePerExpressRequest},
 		{"Step Functions Express duration", fmt.Sprintf("%d × %.0f s × %.4f GB × $%.8f", f.ExpressRequests, ex.ExpressSecondsPerChild, ex.ExpressMemoryGB, PricePerExpressGBSecond),
