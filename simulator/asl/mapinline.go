@@ -53,6 +53,7 @@ func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 	if mc > 0 && mc < slots {
 		slots = mc
 	}
+	ahead := sr.prefetchArguments(inputs)
 	results := make([]any, len(inputs))
 	errs := make([]*awserr.Error, len(inputs))
 	var stop atomic.Bool
@@ -66,6 +67,9 @@ func (sr *stateRun) inlineMap() (any, *awserr.Error) {
 			return
 		}
 		it.vars, it.path, it.stop = newScope(th.vars), th.path+st.name+"["+strconv.Itoa(i)+"]/", &stop
+		if ahead != nil && ahead[i] != nil {
+			it.firstArgs = &prefetched{st: st.processor.states[st.processor.startAt], res: ahead[i]}
+		}
 		out, err := it.runMachine(st.processor, inputs[i])
 		switch err {
 		case nil:

@@ -83,6 +83,9 @@ type thread struct {
 	now  time.Time
 	path string       // trace path prefix, e.g. "Map[2]/"
 	stop *atomic.Bool // set when a sibling iteration or branch failed
+	// firstArgs are the Arguments of the thread's first state, evaluated
+	// ahead with its siblings' (see prefetchArguments); nil when not.
+	firstArgs *prefetched
 }
 
 // errStopped is returned by a thread stopped because a sibling failed.
@@ -129,6 +132,7 @@ func (th *thread) runMachine(def *smDef, input any) (any, *awserr.Error) {
 		}
 		st := def.states[cur]
 		out, next, err := th.runState(st, input)
+		th.firstArgs = nil // only the first state's input is the one evaluated ahead
 		if err != nil {
 			return nil, err
 		}

@@ -179,8 +179,14 @@ func (sr *stateRun) taskArguments() (map[string]any, int, *awserr.Error) {
 	env := sr.env()
 	argsItem := b.add(st.arguments, "Arguments", env)
 	toItem := b.add(st.timeout, "TimeoutSeconds", env)
-	if err := sr.runBatch(&b); err != nil {
-		return nil, 0, err
+	p := sr.th.firstArgs
+	sr.th.firstArgs = nil
+	// Evaluated ahead: used when they passed the checks (a failure is
+	// evaluated again, so that it is reported as any other).
+	if p == nil || p.st != st || len(p.res) != len(b.exprs) || b.finish(p.res) != nil {
+		if err := sr.runBatch(&b); err != nil {
+			return nil, 0, err
+		}
 	}
 	args := map[string]any{}
 	if argsItem.set {

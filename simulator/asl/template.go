@@ -324,6 +324,12 @@ func (b *batch) run(ev Evaluator) *awserr.Error {
 			b.exprs[i].e.remember(res[i])
 		}
 	}
+	return b.finish(res)
+}
+
+// finish checks the results of b's expressions, in b.exprs order, and fills
+// its items.
+func (b *batch) finish(res []EvalResult) *awserr.Error {
 	for i, r := range res {
 		if e := checkResult(r, b.exprs[i].e.expr, b.exprs[i].path); e != nil {
 			return e
