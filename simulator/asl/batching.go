@@ -263,20 +263,59 @@ func (sr *stateRun) prefetchArguments(inputs []any) [][]EvalResult {
 			return nil
 		}
 	}
-	expr := "$map($__items, function($__v) {($states := {\"input\": $__v}; {\"r\": " + compose(texts) + "})})"
+	// $states is the lambda's parameter: binding it in a block per item cost
+	// a third more (node, 100 items of a copy batch: 25 µs an item, not 33).
+	expr := "$map($__items, function($states) {" + compose(texts) + "})"
 	out := make([][]EvalResult, len(inputs))
 	base := sr.env()
 	for lo := 0; lo < len(inputs); lo += selectorChunk {
 		hi := min(lo+selectorChunk, len(inputs))
-		bind := map[string]any{"__items": inputs[lo:hi]}
+		wrapped := make([]any, hi-lo)
+		for i, in := range inputs[lo:hi] {
+			wrapped[i] = map[string]any{"input": in}
+		}
+		bind := map[string]any{"__items": wrapped}
 		base.bindVars(bind, refs.vars)
 		res, err := sr.th.x.ex.eval.EvalMany([]EvalRequest{{Expr: expr, Bindings: bind}})
 		if err != nil || len(res) != 1 {
 			continue // the iterations evaluate theirs and report the engine's failure
 		}
-		if vals, ok := decomposeSelector(res[0], hi-lo, len(texts)); ok {
+		if vals, ok := decomposeAhead(res[0], hi-lo, len(texts)); ok {
 			copy(out[lo:hi], vals)
 		}
 	}
 	return out
+}
+
+// decomposeAhead unpacks prefetchArguments' [[{"v": ...}, ...], ...]: one
+// array per item (for one item, $map gives its array alone). It fails on
+// any error or undefined value, which the iterations then report.
+func decomposeAhead(r EvalResult, items, exprs int) ([][]EvalResult, bool) {
+	if r.Err != nil || r.Undefined {
+		return nil, false
+	}
+	arr, ok := r.Value.([]any)
+	if !ok {
+		return nil, false
+	}
+	if items == 1 {
+		arr = []any{arr}
+	}
+	if len(arr) != items {
+		return nil, false
+	}
+	out := make([][]EvalResult, items)
+	for i, x := range arr {
+		parts, ok := decomposed(EvalResult{Value: x}, exprs)
+		if !ok {
+			return nil, false
+		}
+		for _, p := range parts {
+			if p.Undefined {
+				return nil, false
+			}
+		}
+		out[i] = parts
+	}
+	return out, true
 }

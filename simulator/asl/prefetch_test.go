@@ -131,3 +131,15 @@ func TestInlineMapArgumentsThatCanDifferAreNotEvaluatedAhead(t *testing.T) {
 		require.Equal(t, 3, rec.sentContaining("$states.input.key"), "%s: %q", args, rec.sent)
 	}
 }
+
+// GIVEN the answer for a chunk of one item, which $map gives unwrapped
+// WHEN it is unpacked
+// THEN it is that item's values; an undefined value is refused.
+func TestDecomposeAheadOneItem(t *testing.T) {
+	one := EvalResult{Value: []any{map[string]any{"v": "k"}, map[string]any{"v": []any{1.0}}}}
+	got, ok := decomposeAhead(one, 1, 2)
+	require.True(t, ok)
+	assert.Equal(t, [][]EvalResult{{{Value: "k"}, {Value: []any{1.0}}}}, got)
+	_, ok = decomposeAhead(EvalResult{Value: []any{map[string]any{"v": "k"}, map[string]any{}}}, 1, 2)
+	assert.False(t, ok, "undefined")
+}
