@@ -116,7 +116,7 @@ func TestCatalog_crossAccountExampleIsQueryableOnArrival(t *testing.T) {
 	for _, tb := range tables {
 		later.Export.Tables = append(later.Export.Tables, sim.Table{Database: tb.Database, Schema: tb.Schema, Table: tb.Table, Columns: tb.Columns, Rows: tb.Rows, Types: tb.Types, OriginalTypes: tb.OriginalTypes})
 	}
-	r2, err := sim.Execute(context.Background(), app, later, sim.Options{Evaluator: sharedEv, Continue: r})
+	r2, err := sim.Execute(context.Background(), app, later, sim.Options{Evaluator: sharedEvaluator(t), Continue: r})
 	require.NoError(t, err)
 	require.Equal(t, "SUCCEEDED", r2.Result.Status, r2.Result.Cause)
 	require.Len(t, r2.Result.Catalog, 1)

@@ -50,15 +50,21 @@ func simApp(t *testing.T, context map[string]any) *sim.App {
 
 func simulate(t *testing.T, sc sim.Scenario) *sim.Run {
 	t.Helper()
+	r, err := sim.Execute(context.Background(), simApp(t, sc.Context), sc, sim.Options{Evaluator: sharedEvaluator(t)})
+	require.NoError(t, err)
+	return r
+}
+
+// sharedEvaluator is the JSONata process the package's runs share.
+func sharedEvaluator(t *testing.T) *jsonata.Evaluator {
+	t.Helper()
 	evalOnce.Do(func() {
 		var err error
 		if sharedEv, err = jsonata.Start(); err != nil {
 			panic(err)
 		}
 	})
-	r, err := sim.Execute(context.Background(), simApp(t, sc.Context), sc, sim.Options{Evaluator: sharedEv})
-	require.NoError(t, err)
-	return r
+	return sharedEv
 }
 
 // example loads a scenario shipped in examples/.

@@ -1,6 +1,10 @@
 package test
 
 import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,4 +66,69 @@ func TestTiming_hotPrefixThrottlingIsRiddenOut(t *testing.T) {
 	// at one simulated instant: ten runs of this scenario measured 1.29-1.47.
 	assert.LessOrEqual(t, c.CopyOverBound, 1.6, "%+v", c)
 	assert.GreaterOrEqual(t, r.Result.Figures.CopiedObjects, r.Result.Figures.ObjectsInExport, "every exported object copied (and the table manifest written)")
+}
+
+// The same hot prefix with the copy's earlier defaults put back into the
+// synthesized table machine (1,000 children of 500 objects, 40 copies at once
+// in each, 8 attempts: commit 1513ee8 and before) fails the export: a child
+// runs out of attempts on SlowDown, and the Map tolerates no failed child.
+func TestTiming_hotPrefixFailsWithEarlierDefaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("throttling run skipped with -short")
+	}
+	sc := example(t, "throttled-hot-prefix")
+	sc.Context = map[string]any{"maxConcurrency": "1000"}
+	app := withEarlierCopyDefaults(t, simApp(t, sc.Context))
+	r, err := sim.Execute(context.Background(), app, sc, sim.Options{Evaluator: sharedEvaluator(t)})
+	require.NoError(t, err)
+	assert.NotEqual(t, "SUCCEEDED", r.Result.Status)
+	require.Len(t, r.Result.Copies, 1)
+	assert.Positive(t, r.Result.Copies[0].FailedChildren, "%+v", r.Result.Copies[0])
+	slowDown := 0
+	for _, rec := range r.Records {
+		if rec.Type == asl.TypeExpress && rec.Status == asl.StatusFailed && rec.Error == "S3.S3Exception" && strings.Contains(rec.Cause, "Status Code: 503") {
+			slowDown++
+		}
+	}
+	assert.Positive(t, slowDown, "an Express child failed on SlowDown after its last attempt")
+}
+
+// withEarlierCopyDefaults returns a copy of app whose table copy machine has
+// the defaults the copy had before it was tuned against the timing model.
+func withEarlierCopyDefaults(t *testing.T, app *sim.App) *sim.App {
+	t.Helper()
+	// The current values, each followed by what ends a JSON number.
+	earlier := regexp.MustCompile(`"(MaxItemsPerBatch":100|MaxConcurrency":20|MaxAttempts":12)([,}])`)
+	was := map[string]string{`MaxItemsPerBatch":100`: `MaxItemsPerBatch":500`, `MaxConcurrency":20`: `MaxConcurrency":40`, `MaxAttempts":12`: `MaxAttempts":8`}
+	out := *app
+	out.Templates = map[string]map[string]any{}
+	changed := 0
+	for stack, tpl := range app.Templates {
+		b, err := json.Marshal(tpl)
+		require.NoError(t, err)
+		var copied map[string]any
+		require.NoError(t, json.Unmarshal(b, &copied))
+		for id, res := range copied["Resources"].(map[string]any) {
+			if id != app.Wiring[stack].TableMachine {
+				continue
+			}
+			props := res.(map[string]any)["Properties"].(map[string]any)
+			parts := props["DefinitionString"].(map[string]any)["Fn::Join"].([]any)[1].([]any)
+			for i, p := range parts {
+				if s, ok := p.(string); ok {
+					r := earlier.ReplaceAllStringFunc(s, func(m string) string {
+						sub := earlier.FindStringSubmatch(m)
+						return `"` + was[sub[1]] + sub[2]
+					})
+					if r != s {
+						changed++
+					}
+					parts[i] = r
+				}
+			}
+		}
+		out.Templates[stack] = copied
+	}
+	require.Equal(t, 3, changed, "the table machine's definition holds the current defaults in three parts")
+	return &out
 }
