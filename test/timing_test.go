@@ -108,27 +108,23 @@ func withEarlierCopyDefaults(t *testing.T, app *sim.App) *sim.App {
 		require.NoError(t, err)
 		var copied map[string]any
 		require.NoError(t, json.Unmarshal(b, &copied))
-		for id, res := range copied["Resources"].(map[string]any) {
-			if id != app.Wiring[stack].TableMachine {
-				continue
-			}
-			props := res.(map[string]any)["Properties"].(map[string]any)
-			parts := props["DefinitionString"].(map[string]any)["Fn::Join"].([]any)[1].([]any)
-			for i, p := range parts {
-				if s, ok := p.(string); ok {
-					r := earlier.ReplaceAllStringFunc(s, func(m string) string {
-						sub := earlier.FindStringSubmatch(m)
-						return `"` + was[sub[1]] + sub[2]
-					})
-					if r != s {
-						changed++
-					}
-					parts[i] = r
-				}
+		out.Templates[stack] = copied
+		machine, ok := copied["Resources"].(map[string]any)[app.Wiring[stack].TableMachine].(map[string]any)
+		if !ok {
+			continue
+		}
+		def := machine["Properties"].(map[string]any)["DefinitionString"].(map[string]any)
+		parts := def["Fn::Join"].([]any)[1].([]any)
+		for i, p := range parts {
+			if s, ok := p.(string); ok {
+				parts[i] = earlier.ReplaceAllStringFunc(s, func(m string) string {
+					changed++
+					sub := earlier.FindStringSubmatch(m)
+					return `"` + was[sub[1]] + sub[2]
+				})
 			}
 		}
-		out.Templates[stack] = copied
 	}
-	require.Equal(t, 3, changed, "the table machine's definition holds the current defaults in three parts")
+	require.Equal(t, 6, changed, "the table machine's data and marker passes hold the current defaults")
 	return &out
 }
